@@ -1,0 +1,95 @@
+"""The `grade` command line."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .course import Course, GraderError
+
+
+class UserError(click.ClickException):
+    """A one-line error about the user's input; exit status 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None):
+        click.echo(f"grade: error: {self.format_message()}", err=True)
+
+
+class GradeGroup(click.Group):
+    """`grade NAME ...` grades exercise NAME; other words are subcommands."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["exercise", *args]
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GraderError as exc:
+            raise UserError(str(exc)) from None
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage("grade", "EXERCISE [OPTIONS]  |  grade COMMAND [ARGS]")
+
+
+def course_option(f):
+    return click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+                        help="Course root (default: the nearest folder upward holding exercises/).")(f)
+
+
+def open_course(root: Path | None) -> Course:
+    return Course(root) if root else Course.find()
+
+
+@click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli():
+    """Grade machine-learning lab exercises.
+
+    \b
+    grade exercise3                      grade your work in exercises/exercise3/
+    grade exercise3 --submission PATH    grade a folder, a .py file or a notebook
+    grade list                           list the exercises
+    """
+
+
+@cli.command("exercise", hidden=True)
+@click.argument("name")
+@click.option("--submission", type=click.Path(path_type=Path), help="A folder with the module (and quiz.toml), or a .py file.")
+@course_option
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
+@click.option("--fail-under", type=float, default=None, help="Exit with status 1 when the score is below this.")
+def grade_exercise(name, submission, root, json_path, fail_under):
+    """Grade one exercise."""
+    from .grading import grade
+    from .render import terminal
+    from .results import save_json
+    from .submission import load_submission
+
+    course = open_course(root)
+    exercise = course.exercise(name)
+    sub = load_submission(exercise, submission or exercise.folder)
+    result = grade(exercise, sub)
+    click.echo(terminal.render(result, color=sys.stdout.isatty()))
+    if json_path:
+        save_json(result, json_path)
+    if fail_under is not None and result.score < fail_under:
+        sys.exit(1)
+
+
+@cli.command("list")
+@course_option
+def list_exercises(root):
+    """List the exercises of the course with their titles and points."""
+    course = open_course(root)
+    for name in course.names():
+        ex = course.exercise(name)
+        parts = ", ".join(f"{p.name} {p.points:g}" for p in ex.parts)
+        quiz = f", quiz {ex.quiz_points:g}" if ex.quiz_points else ""
+        click.echo(f"{name:<12} {ex.title}  [{ex.max_score:g} points: {parts}{quiz}]")
+
+
+main = cli

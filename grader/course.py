@@ -1,0 +1,154 @@
+"""A course on disk: `exercises/NAME/` (what students get, with the manifest
+`exercise.toml`) and `solutions/NAME/` (reference module, quiz key, hidden
+suites). Everything exercise-specific is read from those folders."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .sandbox.isolation import Limits
+
+MANIFEST = "exercise.toml"
+
+
+class GraderError(Exception):
+    """A problem with the user's input: shown as one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    function: str
+    points: float
+    suite: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    choices: dict
+
+
+@dataclass
+class Exercise:
+    """One exercise, as its manifest and folders describe it."""
+
+    name: str
+    title: str
+    folder: Path
+    solution_folder: Path | None
+    module: str
+    parts: list[Part]
+    questions: list[Question] = field(default_factory=list)
+    quiz_points: float = 0
+    quiz_file: str = "quiz.toml"
+    limits: Limits = Limits()
+    plots: list = field(default_factory=list)
+    public_suite: str = "public"
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts) + self.quiz_points
+
+    @property
+    def module_file(self) -> str:
+        return f"{self.module}.py"
+
+    @property
+    def reference_file(self) -> Path | None:
+        return self.solution_folder / self.module_file if self.solution_folder else None
+
+    @property
+    def hidden_suites(self) -> Path | None:
+        return self.solution_folder / "tests" if self.solution_folder else None
+
+    @property
+    def public_suites(self) -> Path:
+        return self.folder / self.public_suite
+
+    @property
+    def quiz_key_file(self) -> Path | None:
+        return self.solution_folder / "quiz_key.toml" if self.solution_folder else None
+
+    def has_solutions(self) -> bool:
+        return self.solution_folder is not None and self.solution_folder.is_dir()
+
+
+def load_toml(path: Path) -> dict:
+    """Parse a TOML file, turning any problem into a one-line GraderError."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise GraderError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GraderError(f"{path}: not valid TOML ({exc})") from None
+
+
+def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exercise:
+    """Build an Exercise from `folder/exercise.toml`; GraderError when it is malformed."""
+    data = load_toml(folder / MANIFEST)
+    where = folder / MANIFEST
+    try:
+        parts = [
+            Part(str(p["name"]), str(p.get("function", p["name"])), float(p["points"]), str(p.get("suite", f"test_{p['name']}.py")))
+            for p in data["parts"]
+        ]
+        quiz = data.get("quiz", {})
+        questions = [
+            Question(str(q["id"]), str(q.get("text", "")), {str(k): str(v) for k, v in q.get("choices", {}).items()})
+            for q in quiz.get("questions", [])
+        ]
+        limit_data = data.get("limits", {})
+        limits = Limits(**{k: type(getattr(Limits(), k))(v) for k, v in limit_data.items()})
+        return Exercise(
+            name=name,
+            title=str(data.get("title", name)),
+            folder=folder,
+            solution_folder=solution_folder,
+            module=str(data["module"]),
+            parts=parts,
+            questions=questions,
+            quiz_points=float(quiz.get("points", 0)),
+            quiz_file=str(quiz.get("file", "quiz.toml")),
+            limits=limits,
+            plots=list(data.get("plots", [])),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GraderError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
+
+
+class Course:
+    """The course root: the folder that holds `exercises/`."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        if not (self.root / "exercises").is_dir():
+            raise GraderError(f"{self.root}: not a course root (no exercises/ folder)")
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> "Course":
+        """The nearest folder upward from `start` (default: the current one) holding `exercises/`."""
+        here = Path(start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / "exercises").is_dir():
+                return cls(folder)
+        raise GraderError(f"no course found: neither {here} nor a folder above it holds exercises/ (use --root)")
+
+    def names(self) -> list[str]:
+        return sorted(p.name for p in (self.root / "exercises").iterdir() if (p / MANIFEST).is_file())
+
+    def exercise(self, name: str) -> Exercise:
+        folder = self.root / "exercises" / name
+        if not (folder / MANIFEST).is_file():
+            known = ", ".join(self.names()) or "none"
+            raise GraderError(f"unknown exercise '{name}' (known: {known})")
+        solutions = self.root / "solutions" / name
+        return parse_manifest(name, folder, solutions if solutions.is_dir() else None)

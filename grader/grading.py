@@ -1,0 +1,167 @@
+"""Grading one submission: start its sandbox, run the suites under the plugin,
+grade the quiz, and return the one `GradeResult`."""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import time
+from pathlib import Path
+
+from .course import Exercise, GraderError
+from .quiz import check_answers, grade_quiz, load_key
+from .results import GradeResult, PartResult, TestResult
+from .sandbox.session import Sandbox
+from .submission import Submission
+
+_REFERENCES: dict = {}
+
+
+def load_reference(path: Path):
+    """Import the reference module by path, once per process (it is trusted code)."""
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _REFERENCES:
+        name = f"_reference_{abs(hash(key))}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _REFERENCES[key] = module
+    return _REFERENCES[key]
+
+
+class Grading:
+    """State shared by the plugin's fixtures while one submission is graded."""
+
+    def __init__(self, exercise: Exercise, submission: Submission, sandbox: Sandbox, reference, public: bool):
+        self.exercise = exercise
+        self.sandbox = sandbox
+        self.reference = reference
+        self.public = public
+        self.seed_text = submission.digest
+        self.results: dict[str, list[TestResult]] = {p.name: [] for p in exercise.parts}
+        self.by_suite = {p.suite: p for p in exercise.parts}
+        self.student_seconds = 0.0
+
+    def part_of(self, item):
+        part = self.by_suite.get(Path(str(item.path)).name)
+        if part is None:
+            raise GraderError(f"test file {item.path} belongs to no part of the manifest")
+        return part
+
+    def argnames(self, fn):
+        target = getattr(self.reference, fn, None)
+        try:
+            return list(inspect.signature(target).parameters)
+        except (TypeError, ValueError):
+            return [f"arg{i}" for i in range(10)]
+
+    def judged_correct(self, part) -> bool:
+        tests = self.results[part.name]
+        return bool(tests) and all(t.passed for t in tests)
+
+    def call(self, part, fn, args):
+        # No double jeopardy: other parts' functions not yet judged correct are
+        # served by the reference, from this trusted process.
+        oracles = [p.function for p in self.exercise.parts if p is not part and not self.judged_correct(p)]
+        outcome = self.sandbox.call(fn, args, oracles if self.reference else (), self._oracle)
+        self.student_seconds += outcome.seconds
+        return outcome
+
+    def _oracle(self, fn, args):
+        return getattr(self.reference, fn)(*args)
+
+    def record(self, item, verdict):
+        from .plugin import make_result
+
+        self.results[self.part_of(item).name].append(make_result(item, verdict, hidden=not self.public))
+
+
+def run_suites(grading: Grading, folder: Path, files: list[Path]) -> None:
+    """Run pytest in this process on `files`, with the grader plugin."""
+    import pytest
+
+    from .plugin import GraderPlugin
+
+    args = [str(f) for f in files] + [
+        "-s", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
+        "-p", "no:terminal", "-p", "no:warnings", "--rootdir", str(folder), "-c", os.devnull,
+    ]
+    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        code = pytest.main(args, plugins=[GraderPlugin(grading)])
+    finally:
+        if saved is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+    if code not in (0, 1):
+        raise GraderError(f"the test suites in {folder} could not run (pytest exit code {int(code)})")
+
+
+def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None) -> GradeResult:
+    """Grade `submission`: hidden suites when the solutions are present, else the public checks."""
+    started = time.perf_counter()
+    if public is None:
+        public = not exercise.has_solutions()
+    sandbox = Sandbox(submission.source, exercise.module, exercise.limits, hide=_private_paths(exercise, hide))
+    sandbox.start()  # the worker imports numpy while pytest is imported here
+    result = GradeResult(exercise.name, exercise.max_score, student=student, isolation=sandbox.level, public_only=public)
+    try:
+        reference = None if public else load_reference(exercise.reference_file)
+        grading = Grading(exercise, submission, sandbox, reference, public)
+        failed_import = sandbox.wait_ready()
+        folder = exercise.public_suites if public else exercise.hidden_suites
+        files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
+        if failed_import is None and files:
+            run_suites(grading, folder, files)
+        for part in exercise.parts:
+            result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
+        result.parts.append(_quiz_part(exercise, submission, public))
+        result.student_seconds = round(grading.student_seconds, 4)
+    finally:
+        sandbox.close()
+    result.seconds = round(time.perf_counter() - started, 4)
+    return result
+
+
+def _private_paths(exercise: Exercise, extra) -> list:
+    paths = [exercise.solution_folder] if exercise.solution_folder else []
+    return [str(p) for p in (*paths, *extra)]
+
+
+def _part_result(part, tests, failed_import, public) -> PartResult:
+    result = PartResult(part.name, part.points)
+    if failed_import is not None:
+        text = failed_import.describe()
+        result.tests.append(TestResult("import", False, 0.0, part.points, text, hidden=False, output=failed_import.output))
+        result.note = "module could not be imported"
+        return result
+    total = sum(t.max_score for t in tests) or 1.0
+    for t in tests:
+        t.max_score = round(part.points * t.max_score / total, 4)
+        t.score = t.max_score if t.passed else 0.0
+    result.tests = tests
+    if not tests:
+        result.note = "no checks for this part" if public else "no tests found for this part"
+    elif all("not implemented yet" in t.message for t in tests):
+        result.note = "not implemented yet"
+    return result
+
+
+def _quiz_part(exercise: Exercise, submission: Submission, public: bool) -> PartResult:
+    if public:
+        part = PartResult("quiz", exercise.quiz_points)
+        problems = {p.split(":")[0]: p for p in check_answers(exercise, submission.quiz)}
+        for q in exercise.questions:
+            message = submission.quiz_error or problems.get(q.id, "")
+            part.tests.append(TestResult(f"{q.id} has a valid answer", not message, 0.0, 0.0, message, hidden=False))
+        part.note = "answers checked for form only; the key is not in the student bundle"
+        return part
+    part = grade_quiz(exercise, submission.quiz, load_key(exercise))
+    if submission.quiz_error:
+        part.note = submission.quiz_error
+    elif submission.quiz is None and exercise.questions:
+        part.note = f"no {exercise.quiz_file} in the submission"
+    return part
+

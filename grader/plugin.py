@@ -1,0 +1,113 @@
+"""The pytest plugin that hidden suites run under, in the grader's own process.
+
+Fixtures for suite authors:
+- ``student``: the submission's functions; each call runs in the sandbox and
+  returns a value decoded here (or fails the test with what went wrong).
+- ``reference``: the reference module, called directly (it is trusted code).
+- ``rng``: a numpy Generator seeded by the submission's content and the test,
+  so hidden inputs are reproducible for one submission and change with it.
+Marker: ``@pytest.mark.points(w)``, the test's weight within its part.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+
+import numpy as np
+import pytest
+
+from .results import TestResult
+from .testing import Mismatch, StudentFailure, show_call
+
+
+class StudentModule:
+    """Calls into the sandboxed submission, on behalf of one test of one part."""
+
+    def __init__(self, grading, part):
+        self._grading = grading
+        self._part = part
+        self.last = None
+
+    def argnames(self, fn):
+        return self._grading.argnames(fn)
+
+    def call(self, fn, *args):
+        """Run `fn(*args)` in the sandbox; returns the full Outcome (value, output, args after)."""
+        outcome = self._grading.call(self._part, fn, args)
+        self.last = outcome
+        return outcome
+
+    def __getattr__(self, fn):
+        if fn.startswith("_"):
+            raise AttributeError(fn)
+
+        def run(*args):
+            outcome = self.call(fn, *args)
+            if not outcome.ok:
+                raise StudentFailure(f"{outcome.describe()}\ninput: {show_call(fn, self.argnames(fn), args)}", outcome)
+            return outcome.value
+
+        return run
+
+
+class GraderPlugin:
+    """Collects one TestResult per hidden test, keyed by part."""
+
+    def __init__(self, grading):
+        self.grading = grading
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(weight): the test's weight within its part")
+
+    @pytest.fixture
+    def student(self, request):
+        return StudentModule(self.grading, self.grading.part_of(request.node))
+
+    @pytest.fixture
+    def reference(self):
+        return self.grading.reference
+
+    @pytest.fixture
+    def rng(self, request):
+        seed = hashlib.sha256(f"{self.grading.seed_text}:{request.node.nodeid}".encode()).digest()
+        return np.random.default_rng(int.from_bytes(seed[:8], "little"))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.grading.record(item, _verdict(report, call))
+
+
+def _verdict(report, call):
+    """(passed, message, output) for one test, never showing the test's source."""
+    if report.passed:
+        return True, "", ""
+    if report.skipped:
+        return False, "skipped", ""
+    exc = call.excinfo.value if call.excinfo else None
+    if isinstance(exc, StudentFailure):
+        return False, str(exc), exc.outcome.output if exc.outcome else ""
+    if isinstance(exc, Mismatch):
+        return False, str(exc), ""
+    if isinstance(exc, AssertionError):
+        return False, str(exc).split("\n")[0] or "a check failed", ""
+    name = type(exc).__name__ if exc else "error"
+    return False, f"the grader could not check this result ({name}: {str(exc)[:200]})", ""
+
+
+def test_name(item) -> str:
+    """A readable name: the docstring's first line, else the function name."""
+    doc = inspect.getdoc(getattr(item, "function", None))
+    base = doc.splitlines()[0].rstrip(".") if doc else item.originalname.removeprefix("test_").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    return f"{base} [{callspec.id}]" if callspec else base
+
+
+def make_result(item, verdict, hidden) -> TestResult:
+    passed, message, output = verdict
+    marker = item.get_closest_marker("points")
+    weight = float(marker.args[0]) if marker and marker.args else 1.0
+    # The weight rides in max_score until the part scales it to points.
+    return TestResult(test_name(item), passed, 0.0, weight, message, hidden, output)

@@ -1,0 +1,51 @@
+"""The multiple-choice quiz: students answer in quiz.toml, the key lives in solutions/."""
+from __future__ import annotations
+
+from .course import Exercise, GraderError, load_toml
+from .results import PartResult, TestResult
+
+
+def normalise(answer) -> str:
+    return str(answer).strip().upper().rstrip(".)")
+
+
+def check_answers(exercise: Exercise, answers: dict | None) -> list[str]:
+    """Problems with the answers' form alone (no key needed): the public self-check."""
+    problems = []
+    answers = answers or {}
+    for q in exercise.questions:
+        given = normalise(answers.get(q.id, ""))
+        if not given:
+            problems.append(f"{q.id}: no answer yet")
+        elif q.choices and given not in q.choices:
+            problems.append(f"{q.id}: '{given}' is not one of the choices {', '.join(q.choices)}")
+    return problems
+
+
+def grade_quiz(exercise: Exercise, answers: dict | None, key: dict) -> PartResult:
+    """One test per question, equal points; unanswered or invalid answers score 0."""
+    part = PartResult("quiz", exercise.quiz_points)
+    if not exercise.questions:
+        return part
+    each = exercise.quiz_points / len(exercise.questions)
+    answers = answers or {}
+    for q in exercise.questions:
+        given = normalise(answers.get(q.id, ""))
+        right = normalise(key.get(q.id, ""))
+        if not right:
+            raise GraderError(f"quiz key has no answer for {q.id}")
+        if not given:
+            message = "no answer given"
+        elif q.choices and given not in q.choices:
+            message = f"'{given}' is not one of the choices {', '.join(q.choices)}"
+        elif given != right:
+            message = f"'{given}' is not correct"
+        else:
+            message = ""
+        passed = not message
+        part.tests.append(TestResult(q.id, passed, each if passed else 0.0, each, message, hidden=False))
+    return part
+
+
+def load_key(exercise: Exercise) -> dict:
+    return load_toml(exercise.quiz_key_file)

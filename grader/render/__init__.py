@@ -1,0 +1,1 @@
+"""Renderers: each turns a GradeResult into one output format, and nothing more."""

@@ -1,0 +1,104 @@
+"""The one results model. Every report (terminal, JSON, HTML, Gradescope,
+gradebook) is rendered from a `GradeResult`; no renderer computes a score."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TestResult:
+    """One test's verdict."""
+
+    name: str
+    passed: bool
+    score: float
+    max_score: float
+    message: str = ""
+    hidden: bool = True
+    output: str = ""
+
+
+@dataclass
+class PartResult:
+    """One graded part (a function, or the quiz): the sum of its tests."""
+
+    name: str
+    max_score: float
+    tests: list[TestResult] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(min(sum(t.score for t in self.tests), self.max_score), 2)
+
+
+@dataclass
+class GradeResult:
+    """A whole submission's grade, plus what renderers need to show it."""
+
+    exercise: str
+    max_score: float
+    parts: list[PartResult] = field(default_factory=list)
+    student: str = ""
+    status: str = "graded"  # "graded" or "error" (the grader could not grade it)
+    error: str = ""
+    public_only: bool = False  # only the public self-checks ran; not the grade
+    isolation: str = ""
+    seconds: float = 0.0
+    student_seconds: float = 0.0
+    artifacts: dict = field(default_factory=dict)  # plain data for plots
+
+    @property
+    def score(self) -> float:
+        return round(sum(p.score for p in self.parts), 2)
+
+    def part(self, name: str) -> PartResult:
+        return next(p for p in self.parts if p.name == name)
+
+    def to_dict(self) -> dict:
+        data = {"exercise": self.exercise, "score": self.score, "max_score": self.max_score}
+        data["parts"] = [
+            {"name": p.name, "score": p.score, "max_score": p.max_score, "note": p.note,
+             "tests": [asdict(t) for t in p.tests]}
+            for p in self.parts
+        ]
+        for key in ("student", "status", "error", "public_only", "isolation", "seconds", "student_seconds", "artifacts"):
+            data[key] = getattr(self, key)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GradeResult":
+        parts = [
+            PartResult(p["name"], p["max_score"], [TestResult(**t) for t in p["tests"]], p.get("note", ""))
+            for p in data["parts"]
+        ]
+        keys = ("student", "status", "error", "public_only", "isolation", "seconds", "student_seconds", "artifacts")
+        return cls(data["exercise"], data["max_score"], parts, **{k: data[k] for k in keys if k in data})
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file so that readers see the old content or the new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_json(result: GradeResult, path: Path) -> None:
+    write_atomic(path, json.dumps(result.to_dict(), indent=2))
+
+
+def load_json(path: Path) -> GradeResult:
+    return GradeResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

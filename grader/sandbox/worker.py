@@ -1,0 +1,157 @@
+# The program that runs student code, inside the sandbox.
+#
+# It is never imported by the grader: the grader runs `python -I -c` with the
+# text of wire.py followed by this file's text, so `encode`, `decode`, `pack`
+# and `Unpacker` below come from wire.py. Everything here is untrusted once the
+# student's module is loaded: the grader believes nothing it says except as
+# plain data to be checked.
+import os
+import sys
+import time
+import traceback
+
+CAPTURE_LIMIT = 16 * 1024
+
+
+class _CappedText:
+    """sys.stdout/stderr replacement: forwards at most CAPTURE_LIMIT characters per call."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.budget = CAPTURE_LIMIT
+        self.dropped = 0
+
+    def write(self, text):
+        text = str(text)
+        if self.budget > 0:
+            part = text[: self.budget]
+            self.budget -= len(part)
+            os.write(self.fd, part.encode("utf-8", "replace"))
+            self.dropped += len(text) - len(part)
+        else:
+            self.dropped += len(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+
+class Channel:
+    def __init__(self, rfd, wfd):
+        self.rfd, self.wfd = rfd, wfd
+        self.unpacker = Unpacker()
+        self.pending = []
+
+    def send(self, message):
+        data = pack(message)
+        while data:
+            data = data[os.write(self.wfd, data):]
+
+    def receive(self):
+        while not self.pending:
+            chunk = os.read(self.rfd, 1 << 16)
+            if not chunk:
+                os._exit(0)
+            self.pending.extend(self.unpacker.feed(chunk))
+        return self.pending.pop(0)
+
+
+def _student_lines(exc, path):
+    """The lines of the student's file in the traceback, newest last."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
+    return [{"line": f.lineno, "code": (f.line or "").strip()[:200]} for f in frames[-3:]]
+
+
+def _describe(exc, path):
+    text = str(exc)[:500] if not isinstance(exc, SystemExit) else repr(exc.code)[:200]
+    return {"op": "error", "type": type(exc).__name__, "message": text, "where": _student_lines(exc, path)}
+
+
+def load(path, name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_oracle(channel, name):
+    def oracle(*args):
+        channel.send({"op": "oracle", "fn": name, "args": [encode(a) for a in args]})
+        reply = channel.receive()
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return decode(reply["value"])
+
+    oracle.__name__ = name
+    return oracle
+
+
+def serve(channel, module, path, streams):
+    import numpy as np
+
+    while True:
+        request = channel.receive()
+        if request.get("op") != "call":
+            continue
+        for s in streams:
+            s.budget, s.dropped = CAPTURE_LIMIT, 0
+        fn = getattr(module, request["fn"], None)
+        saved = {}
+        for name in request.get("oracles", []):
+            saved[name] = module.__dict__.get(name)
+            module.__dict__[name] = make_oracle(channel, name)
+        args = [decode(a) for a in request["args"]]
+        start = time.perf_counter()
+        try:
+            if not callable(fn):
+                raise AttributeError(f"the module defines no function {request['fn']}()")
+            value = fn(*args)
+            reply = {"op": "result", "value": encode(value)}
+            reply["args_after"] = [encode(a) if type(a) is np.ndarray else None for a in args]
+        except BaseException as exc:  # noqa: B902 - every exit route of student code is a result
+            reply = _describe(exc, path)
+        reply["seconds"] = time.perf_counter() - start
+        reply["dropped"] = sum(s.dropped for s in streams)
+        for name, original in saved.items():
+            module.__dict__[name] = original
+        channel.send(reply)
+
+
+def main():
+    rfd, wfd = int(sys.argv[1]), int(sys.argv[2])
+    path, name, pidns = sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+    if pidns:
+        # The first child of a process that unshared its PID namespace is that
+        # namespace's init: when it dies, the kernel kills everything inside.
+        child = os.fork()
+        if child:
+            os.write(wfd, pack({"op": "init", "pid": child}))
+            _, status = os.waitpid(child, 0)
+            os.write(wfd, pack({"op": "died", "code": os.waitstatus_to_exitcode(status)}))
+            os._exit(0)
+    import numpy  # noqa: F401 - warm import before timing student code
+
+    streams = [_CappedText(1), _CappedText(2)]
+    sys.stdout, sys.stderr = streams
+    channel = Channel(rfd, wfd)
+    try:
+        module = load(path, name)
+    except BaseException as exc:  # noqa: B902
+        message = _describe(exc, path)
+        if isinstance(exc, SyntaxError):
+            message["where"] = [{"line": exc.lineno or 0, "code": (exc.text or "").strip()[:200]}]
+        message["op"] = "load_error"
+        channel.send(message)
+        module = None
+    else:
+        channel.send({"op": "ready"})
+    serve(channel, module, path, streams)
+
+
+main()

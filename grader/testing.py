@@ -1,0 +1,191 @@
+"""What hidden-suite authors use: comparisons, hints for known mistakes, and
+the failures they raise.
+
+Every value compared here was decoded by the grader from plain data, so no
+student object's `__eq__` or `__array_ufunc__` ever runs. Checks go type, then
+shape, then values, so a scalar can never pass for an (n,) array through
+broadcasting. A failure's text is what the student reads: the input, expected
+vs got, and a hint when the result matches a known mistake.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .sandbox.wire import Opaque
+
+RTOL = 1e-6
+ATOL = 1e-8
+SMALL = 24  # arrays up to this many elements are shown in full
+
+
+class Mismatch(AssertionError):
+    """A check failed; the message is shown to the student as it is."""
+
+
+class StudentFailure(Exception):
+    """The student's function did not return (exception, timeout, crash)."""
+
+    def __init__(self, message, outcome=None):
+        super().__init__(message)
+        self.outcome = outcome
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A known mistake: `variant(reference, *args)` gives what the mistake returns,
+    `when(got, *args)` says whether `got` shows it, or `error` is a regular
+    expression matched against the failure message of a call that raised."""
+
+    message: str
+    variant: Callable | None = None
+    when: Callable | None = None
+    error: str | None = None
+
+    def matches(self, got, reference, args) -> bool:
+        if self.error is not None:
+            return False
+        try:
+            if self.when is not None:
+                return bool(self.when(got, *args))
+            wrong = self.variant(reference, *_copies(args))
+        except Exception:
+            return False
+        return problem(got, wrong, "", RTOL, ATOL, equal_nan=True) is None
+
+
+def show(value) -> str:
+    """A short, exact-enough text for a value: small arrays in full."""
+    if isinstance(value, np.ndarray):
+        if value.size <= SMALL:
+            return np.array2string(value, precision=8, separator=", ", max_line_width=100).replace("\n", " ")
+        finite = value[np.isfinite(value)] if value.dtype.kind == "f" else value
+        span = f", values {finite.min():.4g} to {finite.max():.4g}" if finite.size else ""
+        return f"array of shape {value.shape}{span}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        if len(value) > SMALL:
+            return f"list of {len(value)} items: [{show(value[0])}, ..., {show(value[-1])}]"
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, Opaque):
+        return f"a {value.type_name} object"
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return repr(value)
+
+
+def show_call(fn: str, names, args) -> str:
+    parts = [f"{n} = {show(a)}" for n, a in zip(names, args)]
+    return f"{fn}(" + ", ".join(parts) + ")"
+
+
+def _kind(value) -> str:
+    if isinstance(value, Opaque):
+        return f"a {value.type_name} object"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}" if value.ndim else "a 0-d array"
+    return f"a {type(value).__name__}"
+
+
+def _is_real_scalar(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "iuf"
+    return type(value) in (int, float) or (isinstance(value, np.generic) and value.dtype.kind in "iuf")
+
+
+def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False) -> str | None:
+    """Why `got` does not match `expected` (type, shape, then values), or None."""
+    label = what or "the result"
+    if _is_real_scalar(expected):
+        if not _is_real_scalar(got):
+            return f"{label}: expected a number, got {_kind(got)}"
+        g, e = float(got), float(expected)
+        if g == e:
+            return None
+        if math.isnan(g) and math.isnan(e) and equal_nan:
+            return None
+        if math.isnan(g) or not abs(g - e) <= atol + rtol * abs(e):
+            return f"{label}: expected {e!r}, got {g!r}"
+        return None
+    if isinstance(expected, np.ndarray):
+        if not isinstance(got, np.ndarray):
+            return f"{label}: expected a numpy array of shape {expected.shape}, got {_kind(got)}"
+        if got.shape != expected.shape:
+            return f"{label}: expected shape {expected.shape}, got shape {got.shape}"
+        if got.dtype.kind not in "biuf":
+            return f"{label}: expected numbers, got dtype {got.dtype}"
+        g = got.astype(np.float64)
+        e = expected.astype(np.float64)
+        close = np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        if close.all():
+            return None
+        index = tuple(int(i) for i in np.argwhere(~close)[0])
+        at = f"[{', '.join(map(str, index))}]" if index else ""
+        summary = f"{int((~close).sum())} of {close.size} values differ"
+        if expected.size <= SMALL:
+            return f"{label}: expected {show(e)}, got {show(g)} ({summary})"
+        return f"{label}: {summary}; first at {at}: expected {e[index]!r}, got {g[index]!r}"
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)):
+            if isinstance(expected, list) and isinstance(got, np.ndarray) and got.ndim == 1:
+                got = list(got)
+            else:
+                return f"{label}: expected a {type(expected).__name__} of {len(expected)} items, got {_kind(got)}"
+        if len(got) != len(expected):
+            return f"{label}: expected {len(expected)} items, got {len(got)}"
+        if isinstance(expected, list) and all(_is_real_scalar(v) for v in expected):
+            if not all(_is_real_scalar(v) for v in got):
+                return f"{label}: expected a list of numbers"
+            return problem(np.array([float(v) for v in got]), np.array([float(v) for v in expected]), label, rtol, atol, equal_nan)
+        for i, (g, e) in enumerate(zip(got, expected)):
+            found = problem(g, e, f"{label}[{i}]", rtol, atol, equal_nan)
+            if found:
+                return found
+        return None
+    raise TypeError(f"cannot compare with an expected {type(expected).__name__}")
+
+
+def check(got, expected, what="", rtol=RTOL, atol=ATOL):
+    """Raise Mismatch unless `got` matches `expected`."""
+    found = problem(got, expected, what, rtol, atol)
+    if found:
+        raise Mismatch(found)
+
+
+def expect_same(student, reference, fn: str, *args, hints=(), rtol=RTOL, atol=ATOL) -> Any:
+    """Call `fn` on `args` in the student's module and the reference; they must match.
+
+    Returns the student's value. On a mismatch the message shows the input,
+    expected vs got, and the first hint whose mistake the result matches.
+    """
+    try:
+        got = getattr(student, fn)(*args)
+    except StudentFailure as failure:
+        for hint in hints:
+            if hint.error and re.search(hint.error, str(failure)):
+                raise StudentFailure(f"{failure}\nhint: {hint.message}", failure.outcome) from None
+        raise
+    expected = getattr(reference, fn)(*_copies(args))
+    found = problem(got, expected, "", rtol, atol)
+    if found:
+        raise Mismatch(explain(found, fn, student.argnames(fn), args, got, reference, hints))
+    return got
+
+
+def explain(found, fn, names, args, got, reference, hints) -> str:
+    """The student-facing message for a failed comparison."""
+    lines = [found.replace("the result", "result", 1), f"input: {show_call(fn, names, args)}"]
+    for hint in hints:
+        if hint.matches(got, reference, args):
+            lines.append(f"hint: {hint.message}")
+            break
+    return "\n".join(lines)
+
+
+def _copies(args):
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
