@@ -51,7 +51,12 @@ class Exercise:
     quiz_file: str = "quiz.toml"
     limits: Limits = Limits()
     plots: list = field(default_factory=list)
+    support: list = field(default_factory=list)  # files of the exercise folder the module may import
     public_suite: str = "public"
+
+    def support_files(self) -> dict:
+        """name -> text of the support files, copied into every sandbox."""
+        return {name: (self.folder / name).read_text(encoding="utf-8") for name in self.support if (self.folder / name).is_file()}
 
     @property
     def max_score(self) -> float:
@@ -120,6 +125,7 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
             quiz_file=str(quiz.get("file", "quiz.toml")),
             limits=limits,
             plots=list(data.get("plots", [])),
+            support=[str(f) for f in data.get("support", [])],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise GraderError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None

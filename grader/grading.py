@@ -104,7 +104,8 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
     started = time.perf_counter()
     if public is None:
         public = not exercise.has_solutions()
-    sandbox = Sandbox(submission.source, exercise.module, exercise.limits, hide=_private_paths(exercise, hide))
+    sandbox = Sandbox(submission.source, exercise.module, exercise.limits, hide=_private_paths(exercise, hide),
+                      files=exercise.support_files())
     sandbox.start()  # the worker imports numpy while pytest is imported here
     result = GradeResult(exercise.name, exercise.max_score, student=student, isolation=sandbox.level, public_only=public)
     try:

@@ -26,3 +26,11 @@ def test_reference_copy_scores_full(grade_cli, make_submission, tmp_path):
     assert report["score"] == 100, result.output
     assert [p["name"] for p in report["parts"]] == [
         "sigmoid", "compute_cost_logistic", "compute_gradient_logistic", "gradient_descent", "quiz"]
+
+
+def test_canary_passes_for_exercise3():
+    from grader.canary import run_canary
+    from grader.course import Course
+    from conftest import ROOT
+
+    assert run_canary(Course(ROOT).exercise("exercise3")) == []

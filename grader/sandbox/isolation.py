@@ -141,11 +141,12 @@ def _cover(libc, folder, keep, options):
         os.close(fd)
 
 
-def prepare(level, limits, uid, module_name, source, hide):
+def prepare(level, limits, uid, module_name, source, hide, files=None):
     """Build the function that runs in the child between fork and exec.
 
-    At namespace levels it writes the module into a fresh private /tmp and
-    returns that path; at the process level the caller provides a folder.
+    At namespace levels it writes the module (and `files`, name -> text) into a
+    fresh private /tmp and returns the module's path; at the process level the
+    caller writes them into a folder of its own.
     """
     libc = _libc() if level != "process" else None
     module_file = f"/tmp/work/{module_name}.py"
@@ -163,11 +164,15 @@ def prepare(level, limits, uid, module_name, source, hide):
                 if os.path.isdir(path):
                     _cover(libc, path, needed, b"size=64m,mode=1777")
             os.makedirs("/tmp/work", mode=0o700)
-            with open(module_file, "w", encoding="utf-8") as f:
-                f.write(source)
+            written = {module_file: source}
+            written.update({f"/tmp/work/{name}": text for name, text in (files or {}).items()})
+            for path, text in written.items():
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+                if level == "namespaces+uid":
+                    os.chown(path, uid, uid)
             if level == "namespaces+uid":
                 os.chown("/tmp/work", uid, uid)
-                os.chown(module_file, uid, uid)
             os.chdir("/tmp/work")
         _set_limits(limits, level)
         if level == "namespaces+uid":

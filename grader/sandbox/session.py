@@ -74,8 +74,9 @@ class Outcome:
 class Sandbox:
     """One worker process holding one student module; restarted after a kill."""
 
-    def __init__(self, source, module_name, limits=Limits(), hide=(), level=None):
+    def __init__(self, source, module_name, limits=Limits(), hide=(), level=None, files=None):
         self.source = source
+        self.files = dict(files or {})  # support modules (name -> text) the student's module may import
         self.module_name = module_name
         self.limits = limits
         self.level = level or isolation.probe()
@@ -98,10 +99,12 @@ class Sandbox:
             self.workdir = tempfile.mkdtemp(prefix="grader-")
             module_file = os.path.join(self.workdir, f"{self.module_name}.py")
             Path(module_file).write_text(self.source, encoding="utf-8")
+            for name, text in self.files.items():
+                Path(self.workdir, name).write_text(text, encoding="utf-8")
             preexec, _ = isolation.prepare(self.level, self.limits, uid, self.module_name, self.source, [])
         else:
             preexec, module_file = isolation.prepare(
-                self.level, self.limits, uid, self.module_name, self.source, self.hide
+                self.level, self.limits, uid, self.module_name, self.source, self.hide, self.files
             )
         pidns = "1" if self.level != "process" else "0"
         self.uid = uid

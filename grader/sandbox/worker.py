@@ -137,6 +137,9 @@ def main():
             os._exit(0)
     import numpy  # noqa: F401 - warm import before timing student code
 
+    # Support modules the grader wrote beside the student's module are importable.
+    sys.path.insert(0, os.path.dirname(path))
+
     streams = [_CappedText(1), _CappedText(2)]
     sys.stdout, sys.stderr = streams
     channel = Channel(rfd, wfd)
