@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -87,6 +88,8 @@ def run_suites(grading: Grading, folder: Path, files: list[Path]) -> None:
         "-p", "no:terminal", "-p", "no:warnings", "--rootdir", str(folder), "-c", os.devnull,
     ]
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    # The suites' conftest modules must not replace the host's (our own tests run in-process too).
+    host_conftest = sys.modules.get("conftest")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         code = pytest.main(args, plugins=[GraderPlugin(grading)])
@@ -95,6 +98,10 @@ def run_suites(grading: Grading, folder: Path, files: list[Path]) -> None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+        if host_conftest is None:
+            sys.modules.pop("conftest", None)
+        else:
+            sys.modules["conftest"] = host_conftest
     if code not in (0, 1):
         raise GraderError(f"the test suites in {folder} could not run (pytest exit code {int(code)})")
 
