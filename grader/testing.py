@@ -98,12 +98,16 @@ def _is_real_scalar(value) -> bool:
     return type(value) in (int, float) or (isinstance(value, np.generic) and value.dtype.kind in "iuf")
 
 
-def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False) -> str | None:
-    """Why `got` does not match `expected` (type, shape, then values), or None."""
+def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=True) -> str | None:
+    """Why `got` does not match `expected` (type, shape, then values), or None.
+
+    With values=False only types, shapes and lengths are compared."""
     label = what or "the result"
     if _is_real_scalar(expected):
         if not _is_real_scalar(got):
             return f"{label}: expected a number, got {_kind(got)}"
+        if not values:
+            return None
         g, e = float(got), float(expected)
         if g == e:
             return None
@@ -119,6 +123,8 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False) -> str |
             return f"{label}: expected shape {expected.shape}, got shape {got.shape}"
         if got.dtype.kind not in "biuf":
             return f"{label}: expected numbers, got dtype {got.dtype}"
+        if not values:
+            return None
         g = got.astype(np.float64)
         e = expected.astype(np.float64)
         close = np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
@@ -141,9 +147,11 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False) -> str |
         if isinstance(expected, list) and all(_is_real_scalar(v) for v in expected):
             if not all(_is_real_scalar(v) for v in got):
                 return f"{label}: expected a list of numbers"
+            if not values:
+                return None
             return problem(np.array([float(v) for v in got]), np.array([float(v) for v in expected]), label, rtol, atol, equal_nan)
         for i, (g, e) in enumerate(zip(got, expected)):
-            found = problem(g, e, f"{label}[{i}]", rtol, atol, equal_nan)
+            found = problem(g, e, f"{label}[{i}]", rtol, atol, equal_nan, values)
             if found:
                 return found
         return None

@@ -1,0 +1,153 @@
+"""Verdicts per part on a corpus of submissions: correct ones written in
+different styles get full marks; each realistic bug loses points in the part
+that holds it, and only there, with a message that names the mistake."""
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, quiz_key_text
+from grader.course import Course
+from grader.grading import grade
+from grader.submission import load_submission
+
+CORPUS = Path(__file__).parent / "corpus"
+BASE = (CORPUS / "correct_vectorized.py").read_text()
+PARTS = ["sigmoid", "compute_cost_logistic", "compute_gradient_logistic", "gradient_descent", "quiz"]
+
+# name: (part holding the bug, replacement function, text the failure must show)
+BUGS = {
+    "sigmoid_sign_flipped": ("sigmoid", """
+        def sigmoid(z):
+            return 1 / (1 + np.exp(z))""", "the sign is flipped"),
+    "sigmoid_math_exp": ("sigmoid", """
+        def sigmoid(z):
+            import math
+            return 1 / (1 + math.exp(-z))""", "use np.exp"),
+    "cost_no_sigmoid": ("compute_cost_logistic", """
+        def compute_cost_logistic(X, y, w, b):
+            f = X @ w + b
+            return np.mean(-y * np.log(f) - (1 - y) * np.log(1 - f))""", "sigmoid was left out"),
+    "cost_missing_1_over_m": ("compute_cost_logistic", """
+        def compute_cost_logistic(X, y, w, b):
+            f = sigmoid(X @ w + b)
+            return np.sum(-y * np.log(f) - (1 - y) * np.log(1 - f))""", "divide the sum by m"),
+    "cost_sign_flipped": ("compute_cost_logistic", """
+        def compute_cost_logistic(X, y, w, b):
+            f = sigmoid(X @ w + b)
+            return np.mean(y * np.log(f) + (1 - y) * np.log(1 - f))""", "the sign is flipped"),
+    "cost_ignores_b": ("compute_cost_logistic", """
+        def compute_cost_logistic(X, y, w, b):
+            f = sigmoid(X @ w)
+            return np.mean(-y * np.log(f) - (1 - y) * np.log(1 - f))""", "bias b seems to be ignored"),
+    "gradient_order_swapped": ("compute_gradient_logistic", """
+        def compute_gradient_logistic(X, y, w, b):
+            err = sigmoid(X @ w + b) - y
+            return X.T @ err / len(y), np.mean(err)""", "return order is swapped"),
+    "gradient_missing_1_over_m": ("compute_gradient_logistic", """
+        def compute_gradient_logistic(X, y, w, b):
+            err = sigmoid(X @ w + b) - y
+            return np.sum(err), X.T @ err""", "divide the sums by m"),
+    "gradient_no_sigmoid": ("compute_gradient_logistic", """
+        def compute_gradient_logistic(X, y, w, b):
+            err = X @ w + b - y
+            return np.mean(err), X.T @ err / len(y)""", "sigmoid was left out"),
+    "gradient_ignores_b": ("compute_gradient_logistic", """
+        def compute_gradient_logistic(X, y, w, b):
+            err = sigmoid(X @ w) - y
+            return np.mean(err), X.T @ err / len(y)""", "bias b seems to be ignored"),
+    "gradient_sign_flipped": ("compute_gradient_logistic", """
+        def compute_gradient_logistic(X, y, w, b):
+            err = y - sigmoid(X @ w + b)
+            return np.mean(err), X.T @ err / len(y)""", "the error is f_wb(x_i) - y_i"),
+    "gradient_hardcoded_shape": ("compute_gradient_logistic", """
+        def compute_gradient_logistic(X, y, w, b):
+            err = sigmoid(X @ w + b) - y
+            return np.sum(err) / 6, X.T @ err / 6""", "expected"),
+    "descent_mutates_w_in": ("gradient_descent", """
+        def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+            w, b, history = w_in, b_in, []
+            for _ in range(num_iters):
+                db, dw = compute_gradient_logistic(X, y, w, b)
+                w -= alpha * dw
+                b -= alpha * db
+                history.append(compute_cost_logistic(X, y, w, b))
+            return w, b, history""", "w_in was changed in place"),
+    "descent_not_simultaneous": ("gradient_descent", """
+        def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+            w, b, history = w_in.copy(), b_in, []
+            for _ in range(num_iters):
+                w = w - alpha * compute_gradient_logistic(X, y, w, b)[1]
+                b = b - alpha * compute_gradient_logistic(X, y, w, b)[0]
+                history.append(compute_cost_logistic(X, y, w, b))
+            return w, b, history""", "not simultaneous"),
+    "descent_cost_before_update": ("gradient_descent", """
+        def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+            w, b, history = w_in.copy(), b_in, []
+            for _ in range(num_iters):
+                history.append(compute_cost_logistic(X, y, w, b))
+                db, dw = compute_gradient_logistic(X, y, w, b)
+                w, b = w - alpha * dw, b - alpha * db
+            return w, b, history""", "record it after the update"),
+    "descent_uphill": ("gradient_descent", """
+        def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+            w, b, history = w_in.copy(), b_in, []
+            for _ in range(num_iters):
+                db, dw = compute_gradient_logistic(X, y, w, b)
+                w, b = w + alpha * dw, b + alpha * db
+                history.append(compute_cost_logistic(X, y, w, b))
+            return w, b, history""", "goes uphill"),
+    "descent_one_cost_short": ("gradient_descent", """
+        def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+            w, b, history = w_in.copy(), b_in, []
+            for _ in range(num_iters - 1):
+                db, dw = compute_gradient_logistic(X, y, w, b)
+                w, b = w - alpha * dw, b - alpha * db
+                history.append(compute_cost_logistic(X, y, w, b))
+            return w, b, history""", "costs for num_iters"),
+    "descent_still_a_stub": ("gradient_descent", """
+        def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+            raise NotImplementedError""", "not implemented yet"),
+}
+
+
+def with_function(base: str, replacement: str) -> str:
+    """`base` with the function of the same name replaced by `replacement`."""
+    new = ast.parse(textwrap.dedent(replacement)).body[0]
+    tree = ast.parse(base)
+    tree.body = [new if isinstance(n, ast.FunctionDef) and n.name == new.name else n for n in tree.body]
+    return ast.unparse(tree)
+
+
+@pytest.fixture(scope="module")
+def exercise():
+    return Course(ROOT).exercise("exercise3")
+
+
+def grade_source(exercise, folder, source):
+    folder.mkdir()
+    (folder / "logistic_regression.py").write_text(source)
+    (folder / "quiz.toml").write_text(quiz_key_text())
+    return grade(exercise, load_submission(exercise, folder))
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CORPUS.glob("correct_*.py")))
+def test_correct_styles_get_full_marks(exercise, tmp_path, name):
+    result = grade_source(exercise, tmp_path / name, (CORPUS / f"{name}.py").read_text())
+    failing = [f"{p.name}/{t.name}: {t.message}" for p in result.parts for t in p.tests if not t.passed]
+    assert failing == []
+    assert result.score == 100
+
+
+@pytest.mark.parametrize("name", sorted(BUGS))
+def test_bug_costs_points_only_in_its_part(exercise, tmp_path, name):
+    part, replacement, shown = BUGS[name]
+    result = grade_source(exercise, tmp_path / name, with_function(BASE, replacement))
+    scores = {p.name: (p.score, p.max_score) for p in result.parts}
+    assert scores[part][0] < scores[part][1], f"{name} was not caught"
+    assert {n: s for n, (s, m) in scores.items() if n != part} == {
+        n: m for n, (s, m) in scores.items() if n != part}, f"{name} cost points outside {part}"
+    messages = "\n".join(t.message for t in result.part(part).tests if not t.passed)
+    assert shown in messages
+    assert "input:" in messages or "not implemented" in messages
