@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .course import Course, GraderError
+from .lab_notebook import build_notebook_command
 
 
 class UserError(click.ClickException):
@@ -95,3 +96,4 @@ def list_exercises(root):
 
 
 main = cli
+cli.add_command(build_notebook_command)
