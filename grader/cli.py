@@ -8,6 +8,7 @@ import click
 
 from .course import Course, GraderError
 from .lab_notebook import build_notebook_command
+from .release import release_command
 
 
 class UserError(click.ClickException):
@@ -97,3 +98,4 @@ def list_exercises(root):
 
 main = cli
 cli.add_command(build_notebook_command)
+cli.add_command(release_command)
