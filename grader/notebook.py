@@ -70,15 +70,19 @@ def code_cells(nb) -> list:
     return [(str(c.source), list(c.get("metadata", {}).get("tags", []))) for c in nb.cells if c.cell_type == "code"]
 
 
-def notebook_source(nb) -> str:
-    """The Python module a notebook amounts to (see the module docstring)."""
-    future, chunks = [], []
+def notebook_source(nb) -> tuple[str, list]:
+    """The Python module a notebook amounts to (see the module docstring), and
+    where each of its lines comes from: (code cell number, line in the cell),
+    or None for lines the conversion added."""
+    future, body = [], []
     for number, (source, tags) in enumerate(code_cells(nb), 1):
-        code = strip_ipython(source)
-        chunks.append(f"# --- code cell {number}" + (" (demo: definitions only)" if DEMO_TAG in tags else ""))
-        chunks.append(_guarded(code, DEMO_TAG in tags, future))
-    header = "# The code cells of a notebook, as the grader runs them.\n"
-    return header + "".join(line + "\n" for line in future) + "\n".join(chunks) + "\n"
+        body.append((f"# --- code cell {number}" + (" (demo: definitions only)" if DEMO_TAG in tags else ""), None))
+        cell_future = []
+        body.extend((text, None if line is None else (number, line))
+                    for text, line in _guarded(strip_ipython(source), DEMO_TAG in tags, cell_future))
+        future.extend((text, (number, line)) for text, line in cell_future)
+    lines = [("# The code cells of a notebook, as the grader runs them.", None), *future, *body]
+    return "".join(text + "\n" for text, _ in lines), [origin for _, origin in lines]
 
 
 def strip_ipython(source: str) -> str:
@@ -143,33 +147,33 @@ def _logical_line_starts(lines: list) -> set:
     return starts
 
 
-def _guarded(code: str, demo: bool, future: list) -> str:
-    """Every top-level statement group of `code` in its own try block; for a
-    demo cell only its definitions. Code that does not parse is left as it is."""
+def _guarded(code: str, demo: bool, future: list) -> list:
+    """(line, line number in `code` or None) of `code` with every top-level
+    statement group in its own try block; for a demo cell only its definitions.
+    Code that does not parse is left as it is. `__future__` imports go to `future`."""
+    lines = code.splitlines()
     try:
         tree = ast.parse(code)
         inside_strings = _string_interior_lines(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError, tokenize.TokenError):
-        return code
-    lines = code.splitlines()
+        return [(line, number) for number, line in enumerate(lines, 1)]
     out, done = [], 0
     for first, last, nodes in _statement_groups(tree):
-        out.extend(lines[done:first - 1])  # comments and blank lines between statements
+        out.extend((lines[i], i + 1) for i in range(done, first - 1))  # comments and blank lines between statements
         done = last
+        group = [(lines[i], i + 1) for i in range(first - 1, last)]
         if all(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in nodes):
-            future.extend(lines[first - 1:last])
+            future.extend(group)
             continue
         if demo and not all(isinstance(n, DEFINITIONS) for n in nodes):
             continue
         if all(isinstance(n, ast.Pass) for n in nodes):  # what removed IPython lines became
             continue
-        out.append("try:")
-        out.extend(line if number in inside_strings else "    " + line
-                   for number, line in enumerate(lines[first - 1:last], first))
-        out.append("except Exception:")
-        out.append("    pass")
-    out.extend(lines[done:])
-    return "\n".join(out)
+        out.append(("try:", None))
+        out.extend((line if number in inside_strings else "    " + line, number) for line, number in group)
+        out += [("except Exception:", None), ("    pass", None)]
+    out.extend((lines[i], i + 1) for i in range(done, len(lines)))
+    return out
 
 
 def _statement_groups(tree) -> list:
@@ -191,6 +195,19 @@ def _string_interior_lines(code: str) -> set:
         if token.start[0] < token.end[0] and token.type not in (tokenize.NEWLINE, tokenize.NL):
             inside.update(range(token.start[0] + 1, token.end[0] + 1))
     return inside
+
+
+def locate(message: str, origins: list, module_file: str) -> str:
+    """`message` with the line numbers of the converted module (`at line N:`,
+    `(MODULE.py, line N)`) told as places in the notebook's code cells."""
+
+    def place(number: str) -> str:
+        index = int(number) - 1
+        origin = origins[index] if 0 <= index < len(origins) else None
+        return f"code cell {origin[0]}, line {origin[1]}" if origin else f"line {number} of the converted notebook"
+
+    message = re.sub(r"\bat line (\d+):", lambda m: f"at {place(m.group(1))}:", message)
+    return re.sub(rf"\({re.escape(module_file)}, line (\d+)\)", lambda m: f"({place(m.group(1))})", message)
 
 
 def quiz_answers(nb) -> tuple[dict | None, str]:

@@ -21,6 +21,15 @@ class Submission:
     quiz: dict | None = None
     quiz_error: str = ""
     notes: list = field(default_factory=list)  # what the student should know about how it was read
+    origins: list | None = None  # for a notebook: (code cell, line) of each line of `source`
+
+    def locate(self, message: str, module_file: str) -> str:
+        """`message` with the module's line numbers told as places in the notebook."""
+        if not self.origins:
+            return message
+        from .notebook import locate
+
+        return locate(message, self.origins, module_file)
 
     @property
     def digest(self) -> str:
@@ -99,7 +108,7 @@ def _load_notebook(exercise: Exercise, path: Path, quiz_file: Path) -> Submissio
     from .notebook import notebook_source, quiz_answers, read_notebook
 
     nb = read_notebook(path)
-    source = notebook_source(nb)
+    source, origins = notebook_source(nb)
     if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
         raise GraderError(f"{path}: its code is larger than {MAX_SOURCE_BYTES // 1024} KB")
     answers, problem = quiz_answers(nb)
@@ -107,7 +116,7 @@ def _load_notebook(exercise: Exercise, path: Path, quiz_file: Path) -> Submissio
         from_file, file_problem = read_quiz(quiz_file)
         if from_file is not None or file_problem:
             answers, problem = from_file, file_problem
-    return Submission(source, path, answers, problem)
+    return Submission(source, path, answers, problem, origins=origins)
 
 
 def _has_work(source: str, exercise: Exercise) -> bool:

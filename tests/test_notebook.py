@@ -82,7 +82,7 @@ def test_escapes_magics_and_forged_outputs_do_not_count(grade_cli, tmp_path):
 
     from grader.notebook import notebook_source
 
-    source = notebook_source(nbformat.read(path, as_version=4))
+    source, _ = notebook_source(nbformat.read(path, as_version=4))
     assert "touch" not in source and "pip" not in source and "%%time" not in source
     assert "after_failure = True" in source
 
@@ -121,11 +121,13 @@ def test_demo_cells_keep_only_definitions(grade_cli, tmp_path):
 
 
 def test_syntax_error_fails_the_import_like_a_py(grade_cli, tmp_path):
+    """A syntax error fails the import, as in a .py file, and the report points into the notebook."""
     nb = filled_notebook(REFERENCE.read_text(), KEY)
     nb.cells.insert(3, nbformat.v4.new_code_cell("def broken(:\n    pass\n"))
     scores, output = grade_json(grade_cli, write_notebook(nb, tmp_path / "broken.ipynb"), tmp_path / "r.json")
     assert scores == {"sigmoid": 0, "compute_cost_logistic": 0, "compute_gradient_logistic": 0, "gradient_descent": 0, "quiz": 20}
-    assert "SyntaxError" in output and "def broken(:" in output
+    assert "SyntaxError: invalid syntax (code cell 2, line 1)" in output  # told as a place in the notebook
+    assert "at code cell 2, line 1: def broken(:" in output
 
 
 @pytest.mark.parametrize("content, reason", [
