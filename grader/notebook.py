@@ -4,7 +4,8 @@ The module is the notebook's code cells, in order; stored outputs are never
 read. IPython syntax is removed, never run: line magics (`%matplotlib inline`),
 shell escapes (`!pip install ...`, `files = !ls`), help (`np.exp?`) and cell
 magics (`%%bash`, `%%writefile`); of `%%time`, `%%timeit` and `%%capture`
-only the magic line goes, their Python body stays.
+only the magic line goes, their Python body stays. Magics written without the
+% (`pip install numpy`) go too, from cells that are not valid Python otherwise.
 
 Each top-level statement runs in a `try` block of its own, as under notebook
 graders that allow errors: a statement that fails while the module is imported
@@ -30,6 +31,10 @@ MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # stored outputs (images) make notebooks 
 DEMO_TAG = "demo"
 QUIZ_VARIABLE = "quiz_answers"
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+# Magics IPython also runs without the % ("automagic"), as in `pip install numpy`.
+AUTOMAGICS = {"pip", "conda", "mamba", "cd", "ls", "pwd", "matplotlib", "load_ext", "reload_ext", "autoreload",
+              "time", "timeit", "env", "who", "whos", "history", "run", "config", "pylab", "precision",
+              "cat", "mkdir", "rm", "cp", "mv", "reset"}
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 _ASSIGNED_ESCAPE = re.compile(r"\s*[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
@@ -97,8 +102,34 @@ def strip_ipython(source: str) -> str:
     starts = _logical_line_starts(lines)
     for i, line in enumerate(lines):
         if i in starts and _is_ipython(line):
-            lines[i] = line[: len(line) - len(line.lstrip())] + "pass"
-    return "\n".join(lines)
+            lines[i] = _pass(line)
+    code = "\n".join(lines)
+    if _parses(code):
+        return code
+    # Only in code that is not Python anyway: `pip install x`, `cd ..` and the like.
+    without = "\n".join(_pass(line) if i in starts and _is_automagic(line) else line for i, line in enumerate(lines))
+    return without if _parses(without) else code
+
+
+def _pass(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())] + "pass"
+
+
+def _is_automagic(line: str) -> bool:
+    """`WORD args` with WORD a magic's name and args that cannot continue a Python expression."""
+    word, _, rest = line.strip().partition(" ")
+    rest = rest.strip()
+    if word not in AUTOMAGICS or not rest:
+        return False
+    return not (rest[0] in "=([,:;+-*/%<>!&|^~@" or re.match(r"\.\s*[A-Za-z_]", rest))
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _is_ipython(line: str) -> bool:

@@ -106,6 +106,9 @@ def test_strip_ipython_keeps_python_that_looks_like_magic():
         'if True:', '    pass', 'pass']
     assert strip_ipython("%%bash\nrm -rf ~\n") == ""
     assert strip_ipython("%%timeit -n 3\nx = 1\n").strip() == "x = 1"
+    # Magics without the %, as IPython runs them, go too, but only from code that is not Python anyway.
+    assert strip_ipython("pip install numpy\ncd ..\nimport numpy as np") == "pass\npass\nimport numpy as np"
+    assert strip_ipython("time = 3\nls -la") == "time = 3\nls -la"
 
 
 def test_demo_cells_keep_only_definitions(grade_cli, tmp_path):
