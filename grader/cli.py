@@ -97,5 +97,6 @@ def list_exercises(root):
 
 
 main = cli
+
 cli.add_command(build_notebook_command)
 cli.add_command(release_command)

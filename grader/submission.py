@@ -83,7 +83,7 @@ def load_submission(exercise: Exercise, path: Path) -> Submission:
         return Submission(read_text(path), path)
     if path.suffix == ".ipynb":
         return _load_notebook(exercise, path, path.parent / exercise.quiz_file)
-    raise GraderError(f"{path}: expected a folder, a .py file or a notebook (.ipynb)")
+    raise GraderError(f"{path}: expected a folder or a file ending in {' or '.join(SUBMISSION_SUFFIXES)}")
 
 
 def _folder_notebook(exercise: Exercise, folder: Path, required: bool) -> Path | None:
