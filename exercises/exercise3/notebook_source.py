@@ -3,6 +3,7 @@
 #
 #     grade build-notebook exercise3
 #
+# This file stays valid Python (no IPython magics), so tools can read it.
 # Cells start at "# %%" lines:
 #   # %% [markdown]      a text cell; each line loses its leading "# "
 #   # %%                 a code cell that runs when the notebook is graded
@@ -37,7 +38,6 @@
 # instructor runs decide the grade.
 
 # %%
-%matplotlib inline
 import numpy as np
 from lab_utils import plot_data, plot_probability, plot_one_feature
 
