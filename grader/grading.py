@@ -178,6 +178,9 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         result.student_seconds = round(grading.student_seconds, 4)
     finally:
         sandbox.close()
+    for part in result.parts:  # a notebook's line numbers, told as places in its cells
+        for test in part.tests:
+            test.message = submission.locate(test.message, exercise.module_file)
     result.seconds = round(time.perf_counter() - started, 4)
     return result
 
