@@ -98,12 +98,23 @@ def run_suites(grading: Grading, folder: Path, files: list[Path]) -> None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+        _forget_modules(folder)
         if host_conftest is None:
             sys.modules.pop("conftest", None)
         else:
             sys.modules["conftest"] = host_conftest
     if code not in (0, 1):
         raise GraderError(f"the test suites in {folder} could not run (pytest exit code {int(code)})")
+
+
+def _forget_modules(folder: Path) -> None:
+    """Drop the suites' modules from sys.modules: pytest would reuse a cached
+    `test_cost` for another exercise's suite of the same name."""
+    inside = str(folder) + os.sep  # pytest imports them by the paths we pass, which start so
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path.startswith(inside):
+            del sys.modules[name]
 
 
 def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None) -> GradeResult:
