@@ -77,13 +77,13 @@ class Grading:
         self.results[self.part_of(item).name].append(make_result(item, verdict, hidden=not self.public))
 
 
-def run_suites(grading: Grading, folder: Path, files: list[Path]) -> None:
-    """Run pytest in this process on `files`, with the grader plugin."""
+def run_suites(grading: Grading, folder: Path, files: list[Path], fail_fast: bool = False) -> None:
+    """Run pytest in this process on `files`, with the grader plugin (stopping at the first failure when `fail_fast`)."""
     import pytest
 
     from .plugin import GraderPlugin
 
-    args = [str(f) for f in files] + [
+    args = [str(f) for f in files] + ["-x"] * fail_fast + [
         "-s", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
         "-p", "no:terminal", "-p", "no:warnings", "--rootdir", str(folder), "-c", os.devnull,
     ]
@@ -117,8 +117,13 @@ def _forget_modules(folder: Path) -> None:
             del sys.modules[name]
 
 
-def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None) -> GradeResult:
-    """Grade `submission`: hidden suites when the solutions are present, else the public checks."""
+def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None,
+          fail_fast: bool = False) -> GradeResult:
+    """Grade `submission`: hidden suites when the solutions are present, else the public checks.
+
+    `fail_fast` stops at the first failed test: the verdict "not full marks" is
+    then known sooner, but the scores are partial (for mutation analysis, not students).
+    """
     started = time.perf_counter()
     if public is None:
         public = not exercise.has_solutions()
@@ -133,7 +138,7 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         folder = exercise.public_suites if public else exercise.hidden_suites
         files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
         if failed_import is None and files:
-            run_suites(grading, folder, files)
+            run_suites(grading, folder, files, fail_fast)
         for part in exercise.parts:
             result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
         result.parts.append(_quiz_part(exercise, submission, public))
