@@ -93,3 +93,6 @@ def list_exercises(root):
 
 
 main = cli
+
+from .lint import check  # noqa: E402 - subcommands register after the group exists
+cli.add_command(check)
