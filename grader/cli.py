@@ -96,3 +96,5 @@ main = cli
 
 from .lint import check  # noqa: E402 - subcommands register after the group exists
 cli.add_command(check)
+from .scaffold import new  # noqa: E402
+cli.add_command(new)

@@ -72,7 +72,7 @@ def _defined_functions(path: Path) -> set[str]:
 def check_manifest(exercise: Exercise) -> Finding:
     """Parts, files and points, read from the manifest and the folders."""
     points = ", ".join([f"{p.name} {p.points:g}" for p in exercise.parts] + [f"quiz {exercise.quiz_points:g}"] * bool(exercise.questions))
-    finding = Finding(f"manifest: {len(exercise.parts)} parts{' and a quiz' * bool(exercise.questions)}, "
+    finding = Finding(f"manifest: {len(exercise.parts)} part{'s' * (len(exercise.parts) != 1)}{' and a quiz' * bool(exercise.questions)}, "
                       f"{exercise.max_score:g} points ({points})")
     if not exercise.parts:
         finding.fail("no [[parts]]")
@@ -193,9 +193,9 @@ def check_mutants(exercise: Exercise, jobs: int | None, report: Report) -> Findi
     for v in holes:
         finding.fail(f"survived: {v.mutant.describe()}")
     if holes:
-        finding.lines.append(f"(each gets full marks in its part: add a hidden test that it fails, or, if it computes "
-                             f"the same thing, list its key with the reason in solutions/{exercise.name}/{EQUIVALENT_FILE}; "
-                             f"keys: {', '.join(repr(v.mutant.key) for v in holes[:3])}{', ...' * (len(holes) > 3)})")
+        finding.lines.append(f"(a survivor gets full marks in its part: add a hidden test that it fails or, if it computes "
+                             f"the same as the reference, add \"<function>: <edit>\" = \"why\" to "
+                             f"solutions/{exercise.name}/{EQUIVALENT_FILE})")
     for v in equivalent:
         finding.lines.append(f"equivalent: {v.mutant.describe()} ({acknowledged[v.mutant.key]})")
     known = {m.key for m in mutants}
@@ -223,12 +223,13 @@ def check_exercise(course: Course, name: str, mutation: bool = True, jobs: int |
     if report.ok:
         quiz = _guarded("quiz key", check_quiz, exercise)
         canary = _guarded("reference", check_reference, exercise)
-        report.findings += list(canary) if isinstance(canary, tuple) else [canary]
-        report.findings += [_guarded("stubs", check_stubs, exercise), quiz]
-        if mutation and report.ok:
+        canary = list(canary) if isinstance(canary, tuple) else [canary]
+        report.findings += canary + [_guarded("stubs", check_stubs, exercise), quiz]
+        # Mutants are judged against the hidden tests, which must first give the reference full marks.
+        if mutation and all(f.ok for f in canary):
             report.findings.append(_guarded("mutation analysis", lambda ex: check_mutants(ex, jobs, report), exercise))
         elif mutation:
-            report.findings.append(Finding("mutation analysis: not run until the checks above pass", False))
+            report.findings.append(Finding("mutation analysis: not run until the reference scores full marks", False))
     report.seconds = time.perf_counter() - started
     return report
 
