@@ -40,7 +40,6 @@ class Report:
     exercise: str
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
-    mutation_score: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -170,7 +169,7 @@ def check_quiz(exercise: Exercise) -> Finding:
     return finding
 
 
-def check_mutants(exercise: Exercise, jobs: int | None, report: Report) -> Finding:
+def check_mutants(exercise: Exercise, jobs: int | None = None) -> Finding:
     """Mutation analysis: every mutant that keeps full marks in its part is a hole, unless acknowledged as equivalent."""
     from .mutation import available_cores, grade_mutants, make_mutants
 
@@ -184,7 +183,6 @@ def check_mutants(exercise: Exercise, jobs: int | None, report: Report) -> Findi
     equivalent = [v for v in survived if v.mutant.key in acknowledged]
     total = len(mutants)
     score = 100.0 * len(killed) / total if total else 100.0
-    report.mutation_score = score
     counted = total - len(equivalent)
     adjusted = f"; {100.0 * len(killed) / counted:.1f}% of the {counted} not equivalent" if equivalent and counted else ""
     finding = Finding(f"mutation analysis: {total} mutants, {len(killed)} killed, {len(survived)} survived "
@@ -227,7 +225,7 @@ def check_exercise(course: Course, name: str, mutation: bool = True, jobs: int |
         report.findings += canary + [_guarded("stubs", check_stubs, exercise), quiz]
         # Mutants are judged against the hidden tests, which must first give the reference full marks.
         if mutation and all(f.ok for f in canary):
-            report.findings.append(_guarded("mutation analysis", lambda ex: check_mutants(ex, jobs, report), exercise))
+            report.findings.append(_guarded("mutation analysis", lambda ex: check_mutants(ex, jobs), exercise))
         elif mutation:
             report.findings.append(Finding("mutation analysis: not run until the reference scores full marks", False))
     report.seconds = time.perf_counter() - started
