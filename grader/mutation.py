@@ -238,12 +238,12 @@ def _aliased_copies(func):
         nodes[position].value = ast.Name(param, ast.Load())
         updates = 0
         for node in nodes:
-            for value in ast.iter_fields(node):
-                if not isinstance(value[1], list):
+            for _, field in ast.iter_fields(node):
+                if not isinstance(field, list):
                     continue
-                for i, item in enumerate(value[1]):
+                for i, item in enumerate(field):
                     if _is_update_of(item, local):
-                        value[1][i] = ast.AugAssign(ast.Name(local, ast.Store()), item.value.op, item.value.right)
+                        field[i] = ast.AugAssign(ast.Name(local, ast.Store()), item.value.op, item.value.right)
                         updates += 1
         if updates:
             yield func, new, "in place", f"{local} = {param} (no copy), then {local} updated in place", statement.lineno
