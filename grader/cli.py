@@ -100,3 +100,7 @@ main = cli
 
 cli.add_command(build_notebook_command)
 cli.add_command(release_command)
+from .lint import check  # noqa: E402 - subcommands register after the group exists
+cli.add_command(check)
+from .scaffold import new  # noqa: E402
+cli.add_command(new)
