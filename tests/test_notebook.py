@@ -6,12 +6,15 @@ import re
 import shutil
 
 import nbformat
+
+
 import pytest
 
 from conftest import REFERENCE, ROOT, STUBS, quiz_key_text
+from grader.course import tomllib
 from nbfill import LAB_NOTEBOOK, filled_notebook, student_cell, write_notebook
 
-KEY = {"q1": "B", "q2": "C", "q3": "A", "q4": "D"}
+KEY = tomllib.loads(quiz_key_text())  # every answer right, however many questions there are
 
 # Gradient descent that records the cost before each update instead of after.
 # (A mistake in an earlier part would make grading slow: the descent tests
@@ -33,7 +36,7 @@ def grade_json(grade_cli, path, out):
     return part_scores(out), result.output
 
 
-@pytest.mark.parametrize("source, quiz", [(REFERENCE.read_text(), KEY), (MIXED, {"q1": "B", "q2": "A", "q3": "A", "q4": ""})],
+@pytest.mark.parametrize("source, quiz", [(REFERENCE.read_text(), KEY), (MIXED, {"q1": "B", "q2": "A", "q3": "A", "q4": "", "q5": "C"})],
                          ids=["reference", "mixed"])
 def test_py_and_ipynb_get_the_same_scores(grade_cli, tmp_path, source, quiz):
     as_py = tmp_path / "py"
@@ -52,7 +55,7 @@ def test_py_and_ipynb_get_the_same_scores(grade_cli, tmp_path, source, quiz):
         assert sum(py_scores.values()) == 100
     else:
         assert py_scores == {"sigmoid": 15, "compute_cost_logistic": 20, "compute_gradient_logistic": 25,
-                             "gradient_descent": py_scores["gradient_descent"], "quiz": 10}
+                             "gradient_descent": py_scores["gradient_descent"], "quiz": 8}
         assert 0 < py_scores["gradient_descent"] < 20
 
 
@@ -77,7 +80,7 @@ def test_escapes_magics_and_forged_outputs_do_not_count(grade_cli, tmp_path):
     ]
     nb.cells[2:2] = [nbformat.v4.new_code_cell(text) for text in extra]
     nb.cells.append(nbformat.v4.new_code_cell("quiz_answers = {'q1': 'B'}", outputs=[
-        nbformat.v4.new_output("execute_result", data={"text/plain": "{'q1': 'B', 'q2': 'C', 'q3': 'A', 'q4': 'D'}"})]))
+        nbformat.v4.new_output("execute_result", data={"text/plain": repr(KEY)})]))
     path = write_notebook(nb, tmp_path / "work.ipynb")
 
     from grader.notebook import notebook_source
@@ -88,7 +91,7 @@ def test_escapes_magics_and_forged_outputs_do_not_count(grade_cli, tmp_path):
 
     scores, output = grade_json(grade_cli, path, tmp_path / "report.json")
     assert scores == {"sigmoid": 15, "compute_cost_logistic": 20, "compute_gradient_logistic": 0,
-                      "gradient_descent": 0, "quiz": 5}, output
+                      "gradient_descent": 0, "quiz": 20 / len(KEY)}, output  # one right answer
     assert not marker.exists()
 
 
