@@ -23,8 +23,7 @@ from pathlib import Path
 import click
 
 from . import entries as entry_files
-from .cli import course_option, open_course
-from .course import Exercise, GraderError
+from .course import Course, Exercise, GraderError
 from .entries import Entry
 from .publish import GRADEBOOK, REPORT, SUMMARY, read_reports, write_class, write_student, write_student_views
 from .results import GradeResult, PartResult, load_json, write_atomic
@@ -172,11 +171,12 @@ def default_jobs() -> int:
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Grading processes (default: the CPU count).")
 @click.option("--force", is_flag=True, help="Grade every student again, even when nothing changed.")
 @click.option("--hide-hidden", is_flag=True, help='Show hidden tests to students only as "hidden test failed".')
-@course_option
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+              help="Course root (default: the nearest folder upward holding exercises/).")
 def batch_command(name, submissions, out, jobs, force, hide_hidden, root):
     """Grade every entry of SUBMISSIONS (folders, .py, .ipynb or .zip; one per
     student, named by the student's id) and write the reports to --out."""
-    exercise = open_course(root).exercise(name)
+    exercise = (Course(root) if root else Course.find()).exercise(name)
     if not exercise.has_solutions():
         raise GraderError(f"batch grading needs the solutions: no solutions/{name}/ in the course")
     out.mkdir(parents=True, exist_ok=True)
@@ -185,13 +185,13 @@ def batch_command(name, submissions, out, jobs, force, hide_hidden, root):
     if not found:
         raise GraderError(f"{submissions}: no entries to grade (expected a folder, .py, .ipynb or .zip per student)")
     tasks, skipped = plan(batch, found, force)
-    jobs = jobs or default_jobs()
+    jobs = min(jobs or default_jobs(), max(len(tasks), 1))
     started = time.monotonic()
     counts = {"graded": 0, "not graded": 0, "re-rendered": 0}
     if tasks:
         if any(not t["render_only"] for t in tasks):
             run_canary(batch)
-        counts = _run(batch, tasks, min(jobs, len(tasks)), counts)
+        counts = _run(batch, tasks, jobs, counts)
     reports = read_reports(batch.out)
     if tasks or not all((batch.out / name).is_file() for name in (GRADEBOOK, SUMMARY)):
         write_class(batch.out, [r for _, r in reports])
@@ -234,10 +234,10 @@ def summary_text(batch: Batch, found: list[Entry], reports, counts: dict, skippe
     """The one-screen summary at the end of a batch."""
     results = [r for _, r in reports]
     graded = [r for r in results if r.status == "graded"]
-    lines = [f"{batch.exercise.name}: {len(found)} entries in {batch.submissions}",
+    lines = [f"{batch.exercise.name}: {len(found)} {'entry' if len(found) == 1 else 'entries'} in {batch.submissions}",
              f"  graded {counts['graded']}, not graded {counts['not graded']}, unchanged {skipped} (skipped)"
              + (f", re-rendered {counts['re-rendered']}" if counts["re-rendered"] else "")
-             + f"  [{seconds:.1f} s, {jobs} jobs]"]
+             + f"  [{seconds:.1f} s, {jobs} {'job' if jobs == 1 else 'jobs'}]"]
     if graded:
         totals = [r.score for r in graded]
         lines.append(f"  scores of {len(graded)} graded: mean {statistics.mean(totals):.1f}, median {statistics.median(totals):g}, "

@@ -69,7 +69,7 @@ def scan(folder: Path, skip: tuple = ()) -> list[Entry]:
 def _classify(path: Path, root: str) -> Entry:
     suffix = path.suffix.lower()
     kind = KINDS.get(suffix, "")
-    sid = path.name if path.is_dir() and not path.is_symlink() else (path.stem if kind else path.name)
+    sid = path.name if path.is_dir() else path.stem
     if path.is_symlink() and not _inside(os.path.realpath(path), root):
         return Entry(sid, str(path), "", "a symbolic link to a place outside the submissions folder")
     try:

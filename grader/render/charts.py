@@ -18,8 +18,10 @@ def _new_axes():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="tight")
+    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
     FigureCanvasAgg(fig)
+    # Fixed margins: an automatic ("tight") layout draws every chart twice.
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.96)
     return fig, fig.add_subplot()
 
 
@@ -50,7 +52,13 @@ def figure_png(data: dict) -> bytes | None:
             # Broken lines go on top, so a line hidden under an identical one still shows.
             ax.plot(x, y, style, color=color, label=s.get("label"), linewidth=1.6, zorder=3 if style != "-" else 2)
     if data.get("yscale") == "log" and all(v is None or v > 0 for s in series for v in s["y"]):
+        from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
         ax.set_yscale("log")
+        # Plain labels at 1, 2 and 5 times powers of ten: readable, and no mathtext to typeset.
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     if data.get("xlim"):
         ax.set_xlim(*data["xlim"])
     if data.get("ylim"):
