@@ -25,11 +25,12 @@ import click
 from . import entries as entry_files
 from .course import Course, Exercise, GraderError
 from .entries import Entry
-from .publish import GRADEBOOK, REPORT, SUMMARY, read_reports, write_class, write_student, write_student_views
+from .publish import (FEEDBACK, GRADEBOOK, GRADESCOPE, REPORT, SUMMARY, read_reports, write_class, write_student,
+                      write_student_views)
 from .results import GradeResult, PartResult, load_json, write_atomic
 
 STATE = ".batch.json"
-OUTPUTS = (REPORT, "feedback.html", "results.json", STATE)
+OUTPUTS = (REPORT, FEEDBACK, GRADESCOPE, STATE)
 
 
 @dataclass
@@ -107,7 +108,7 @@ def work(batch: Batch, task: dict) -> dict:
         write_student(folder, result, batch.hide_hidden)
     # Written last: only a student whose files are all complete counts as done.
     write_atomic(folder / STATE, json.dumps(_state(batch, task["digest"])))
-    return {"status": result.status, "score": result.score, "error": result.error}
+    return {"status": result.status}
 
 
 def plan(batch: Batch, found: list[Entry], force: bool) -> tuple[list[dict], int]:
@@ -140,12 +141,11 @@ def _read_state(folder: Path) -> dict:
 def run_canary(batch: Batch) -> None:
     """Grade the reference as a student; stop with a configuration error unless it gets full marks.
 
-    It also warms this process (pytest, the reference, matplotlib) before the pool forks.
+    It also warms this process (pytest, the reference, the figures' reference data) before the pool forks.
     """
     from .canary import canary_problems, reference_submission
     from .figures import figure_problems
     from .grading import grade
-    from .render import html
 
     result = grade(batch.exercise, reference_submission(batch.exercise), student="(reference canary)",
                    hide=batch.private, figures=True)
@@ -154,7 +154,6 @@ def run_canary(batch: Batch) -> None:
         listed = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise GraderError(f"grader configuration error: the reference solution does not pass its own grading, "
                           f"so no student was graded: {listed}")
-    html.render(result)
 
 
 def default_jobs() -> int:
@@ -191,6 +190,9 @@ def batch_command(name, submissions, out, jobs, force, hide_hidden, root):
     if tasks:
         if any(not t["render_only"] for t in tasks):
             run_canary(batch)
+        from .render import charts
+
+        charts.preload()  # once here rather than once in every grading process
         counts = _run(batch, tasks, jobs, counts)
     reports = read_reports(batch.out)
     if tasks or not all((batch.out / name).is_file() for name in (GRADEBOOK, SUMMARY)):

@@ -155,13 +155,16 @@ def check_folder(folder: Path) -> None:
             raise GraderError(f"{rel} is not a regular file")
 
 
+def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
+    # Some Windows tools store backslashes; read them as separators, then judge the path.
+    return PurePosixPath(info.filename.replace("\\", "/"))
+
+
 def _member_problem(info: zipfile.ZipInfo) -> str:
     name = info.filename
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+    if _member_path(info).is_absolute() or re.match(r"^[A-Za-z]:", name):
         return f"an absolute path ({name})"
-    if "\\" in name:
-        return f"a path with backslashes ({name})"
-    if ".." in PurePosixPath(name).parts:
+    if ".." in _member_path(info).parts:
         return f"a ../ path ({name})"
     if stat.S_ISLNK(info.external_attr >> 16):
         return f"a symbolic link ({name})"
@@ -184,12 +187,12 @@ def unpack_zip(path: Path, dest: Path) -> None:
             problem = _member_problem(info)
             if problem:
                 raise GraderError(f"the zip was refused: it holds {problem}")
-        members = [m for m in everything if not any(_ignored(p) for p in PurePosixPath(m.filename).parts)]
+        members = [m for m in everything if not any(_ignored(p) for p in _member_path(m).parts)]
         if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
             raise GraderError(f"the zip unpacks to more than {MAX_ZIP_BYTES // 2**20} MB")
         budget = MAX_ZIP_BYTES
         for info in members:
-            target = dest.joinpath(*PurePosixPath(info.filename).parts)
+            target = dest.joinpath(*_member_path(info).parts)
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue

@@ -273,3 +273,37 @@ def test_force_grades_again(course, tmp_path):
     forced = batch("exercise3", submissions, "--out", out, "--root", course, "--force")
     assert "graded 1, not graded 0, unchanged 0" in forced.stdout
     assert gradebook(out)["ann"]["total"] == "80"  # no quiz.toml beside a .py
+
+
+def test_zip_members_are_checked_before_anything_is_written(tmp_path):
+    from grader.course import GraderError
+    from grader.entries import MAX_ZIP_BYTES, submission_root, unpack_zip
+
+    def unpack(name, members, link=None):
+        path = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for member, text in members:
+                archive.writestr(member, text)
+            if link:
+                info = zipfile.ZipInfo(link)
+                info.external_attr = 0o120777 << 16  # a symbolic link, as zip -y stores it
+                archive.writestr(info, "/etc/passwd")
+        dest = tmp_path / name
+        dest.mkdir()
+        try:
+            unpack_zip(path, dest)
+            return submission_root(dest).relative_to(dest).as_posix()
+        except GraderError as exc:
+            assert list(dest.iterdir()) == []  # refused before writing anything
+            return str(exc)
+
+    assert unpack("nested", [("ann/work/logistic_regression.py", "x = 1"), ("ann/work/quiz.toml", ""),
+                             ("__MACOSX/ann/._logistic_regression.py", "junk")]) == "ann/work"
+    assert unpack("single", [("ann.py", "x = 1")]) == "ann.py"
+    assert unpack("windows", [("ann\\logistic_regression.py", "x = 1"), ("ann\\quiz.toml", "")]) == "ann"
+    assert unpack("dotdot", [("ok.py", ""), ("ann/../../x.py", "")]) == "the zip was refused: it holds a ../ path (ann/../../x.py)"
+    assert unpack("drive", [("C:/x.py", "")]) == "the zip was refused: it holds an absolute path (C:/x.py)"
+    assert unpack("link", [("quiz.toml", "")], link="logistic_regression.py") == \
+        "the zip was refused: it holds a symbolic link (logistic_regression.py)"
+    assert unpack("bomb", [("big.py", "0" * (MAX_ZIP_BYTES + 1))]) == "the zip unpacks to more than 50 MB"
+    assert unpack("empty", []) == "the zip is empty"

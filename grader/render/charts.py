@@ -31,6 +31,11 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def preload() -> None:
+    """Load matplotlib and its fonts now, e.g. in a parent process before it forks workers."""
+    _png(_new_axes()[0])
+
+
 def _floats(values):
     return [float("nan") if v is None else float(v) for v in values]
 
