@@ -239,7 +239,7 @@ def summary_text(batch: Batch, found: list[Entry], reports, counts: dict, skippe
     lines = [f"{batch.exercise.name}: {len(found)} {'entry' if len(found) == 1 else 'entries'} in {batch.submissions}",
              f"  graded {counts['graded']}, not graded {counts['not graded']}, unchanged {skipped} (skipped)"
              + (f", re-rendered {counts['re-rendered']}" if counts["re-rendered"] else "")
-             + f"  [{seconds:.1f} s, {jobs} {'job' if jobs == 1 else 'jobs'}]"]
+             + f"  [{seconds:.1f} s" + (f", {jobs} {'job' if jobs == 1 else 'jobs'}]" if sum(counts.values()) else "]")]
     if graded:
         totals = [r.score for r in graded]
         lines.append(f"  scores of {len(graded)} graded: mean {statistics.mean(totals):.1f}, median {statistics.median(totals):g}, "
