@@ -63,12 +63,16 @@ def cli():
 @click.option("--submission", type=click.Path(path_type=Path), help="A folder with the module or a notebook (and quiz.toml), a .py file, or a notebook (.ipynb).")
 @course_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the feedback page (self-contained HTML, with figures).")
+@click.option("--gradescope", "gradescope_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write Gradescope's results.json.")
+@click.option("--hide-hidden", is_flag=True, help='Show hidden tests only as "hidden test failed" (terminal, HTML, Gradescope; --json keeps everything).')
 @click.option("--fail-under", type=float, default=None, help="Exit with status 1 when the score is below this.")
-def grade_exercise(name, submission, root, json_path, fail_under):
+def grade_exercise(name, submission, root, json_path, html_path, gradescope_path, hide_hidden, fail_under):
     """Grade one exercise."""
     from .grading import grade
+    from .publish import student_view
     from .render import terminal
-    from .results import save_json
+    from .results import save_json, write_atomic
     from .submission import load_submission
 
     course = open_course(root)
@@ -76,10 +80,19 @@ def grade_exercise(name, submission, root, json_path, fail_under):
     sub = load_submission(exercise, submission or exercise.folder)
     for note in sub.notes:
         click.echo(f"note: {note}")
-    result = grade(exercise, sub)
-    click.echo(terminal.render(result, color=sys.stdout.isatty()))
+    result = grade(exercise, sub, figures=html_path is not None)
+    shown = student_view(result, hide_hidden)
+    click.echo(terminal.render(shown, color=sys.stdout.isatty()))
     if json_path:
         save_json(result, json_path)
+    if html_path:
+        from .render import html
+
+        write_atomic(html_path, html.render(shown))
+    if gradescope_path:
+        from .render import gradescope
+
+        write_atomic(gradescope_path, gradescope.render(shown))
     if fail_under is not None and result.score < fail_under:
         sys.exit(1)
 
@@ -104,3 +117,8 @@ from .lint import check  # noqa: E402 - subcommands register after the group exi
 cli.add_command(check)
 from .scaffold import new  # noqa: E402
 cli.add_command(new)
+from .batch import batch_command  # noqa: E402 - subcommands register after the group exists
+from .publish import publish_command  # noqa: E402
+
+cli.add_command(batch_command)
+cli.add_command(publish_command)

@@ -2,6 +2,7 @@
 grade the quiz, and return the one `GradeResult`."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
 import json
@@ -74,7 +75,8 @@ def _memo_key(fn, args, limit):
 class Grading:
     """State shared by the plugin's fixtures while one submission is graded."""
 
-    def __init__(self, exercise: Exercise, submission: Submission, sandbox: Sandbox, reference, public: bool):
+    def __init__(self, exercise: Exercise, submission: Submission, sandbox: Sandbox, reference, public: bool,
+                 remember: bool = False):
         self.exercise = exercise
         self.sandbox = sandbox
         self.reference = reference
@@ -83,6 +85,10 @@ class Grading:
         self.results: dict[str, list[TestResult]] = {p.name: [] for p in exercise.parts}
         self.by_suite = {p.suite: p for p in exercise.parts}
         self.student_seconds = 0.0
+        # Outcomes by call, kept only when figures will be drawn, so that a figure
+        # reuses a call the suites already made (the lab's long run) instead of
+        # running it again.
+        self.memo: dict | None = {} if remember else None
 
     def part_of(self, item):
         part = self.by_suite.get(Path(str(item.path)).name)
@@ -104,10 +110,25 @@ class Grading:
     def call(self, part, fn, args):
         # No double jeopardy: other parts' functions not yet judged correct are
         # served by the reference, from this trusted process.
-        oracles = [p.function for p in self.exercise.parts if p is not part and not self.judged_correct(p)]
-        outcome = self.sandbox.call(fn, args, oracles if self.reference else (), self._oracle)
+        oracles = self._oracles(part)
+        outcome = self.sandbox.call(fn, args, oracles, self._oracle)
         self.student_seconds += outcome.seconds
+        if self.memo is not None:
+            self.memo[_call_key(fn, args, oracles)] = outcome
         return outcome
+
+    def recall(self, part, fn, args):
+        """Like `call`, but reuses the outcome of an identical earlier call when one was kept."""
+        if self.memo is not None:
+            kept = self.memo.get(_call_key(fn, args, self._oracles(part)))
+            if kept is not None:
+                return kept
+        return self.call(part, fn, args)
+
+    def _oracles(self, part):
+        if not self.reference:
+            return []
+        return [p.function for p in self.exercise.parts if p is not part and not self.judged_correct(p)]
 
     def _oracle(self, fn, args):
         return getattr(self.reference.module, fn)(*args)
@@ -122,6 +143,10 @@ UNUSED_PYTEST_PLUGINS = (
     "terminal", "warnings", "logging", "junitxml", "pastebin", "doctest", "unraisableexception",
     "threadexception", "faulthandler", "stepwise", "setuponly", "setupplan", "debugging", "legacypath",
 )
+
+
+def _call_key(fn, args, oracles) -> str:
+    return hashlib.sha256(wire.pack({"fn": fn, "args": [wire.encode(a) for a in args], "oracles": oracles})).hexdigest()
 
 
 def run_suites(grading: Grading, folder: Path, files: list[Path], fail_fast: bool = False) -> None:
@@ -167,11 +192,14 @@ def _forget_modules(folder: Path) -> None:
 
 
 def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None,
-          fail_fast: bool = False) -> GradeResult:
+          fail_fast: bool = False, figures: bool = False) -> GradeResult:
     """Grade `submission`: hidden suites when the solutions are present, else the public checks.
 
     `fail_fast` stops at the first failed test: the verdict "not full marks" is
     then known sooner, but the scores are partial (for mutation analysis, not students).
+
+    With `figures`, the data of the figures the exercise declares (values from
+    the student's functions and the reference's) is kept in `artifacts["figures"]`.
     """
     started = time.perf_counter()
     if public is None:
@@ -182,7 +210,8 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
     result = GradeResult(exercise.name, exercise.max_score, student=student, isolation=sandbox.level, public_only=public)
     try:
         reference = None if public else load_reference(exercise.reference_file)
-        grading = Grading(exercise, submission, sandbox, reference, public)
+        figures = figures and not public and bool(exercise.plots)
+        grading = Grading(exercise, submission, sandbox, reference, public, remember=figures)
         failed_import = sandbox.wait_ready()
         folder = exercise.public_suites if public else exercise.hidden_suites
         files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
@@ -191,6 +220,10 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         for part in exercise.parts:
             result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
         result.parts.append(_quiz_part(exercise, submission, public))
+        if figures:
+            from .figures import collect
+
+            result.artifacts["figures"] = collect(exercise, grading)
         result.student_seconds = round(grading.student_seconds, 4)
     finally:
         sandbox.close()

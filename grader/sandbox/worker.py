@@ -135,6 +135,12 @@ def main():
             _, status = os.waitpid(child, 0)
             os.write(wfd, pack({"op": "died", "code": os.waitstatus_to_exitcode(status)}))
             os._exit(0)
+        # Die with the worker: a grader killed with SIGKILL (its worker then
+        # killed by its own parent-death signal) must not leave student code
+        # running here. A fork clears the signal, so set it again.
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
     import numpy  # noqa: F401 - warm import before timing student code
 
     # Support modules the grader wrote beside the student's module are importable.

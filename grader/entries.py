@@ -1,0 +1,223 @@
+"""The entries of a submissions folder, one per student, read with suspicion.
+
+An entry is a folder, a .py file, a .ipynb notebook or a .zip of one of those;
+its name without the extension is the student's id. Nothing is followed or
+unpacked blindly: symbolic links may not leave the submissions folder, special
+files are refused, and a zip is unpacked only when no member has an absolute
+or `../` path, none is a link, and the sizes stay within limits.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from .course import GraderError
+
+KINDS = {".py": "py", ".ipynb": "ipynb", ".zip": "zip"}
+IGNORED = {"__MACOSX", "Thumbs.db", "desktop.ini"}
+MAX_FILES = 2000  # in a folder or a zip
+MAX_ZIP_BYTES = 50 * 1024 * 1024  # unpacked, in total
+CHUNK = 1 << 20
+
+
+@dataclass
+class Entry:
+    """One student's entry; `problem` says why it cannot be graded at all."""
+
+    id: str
+    path: str
+    kind: str = ""
+    problem: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name in IGNORED
+
+
+def scan(folder: Path, skip: tuple = ()) -> list[Entry]:
+    """The entries of `folder`, sorted by id; `skip` lists paths to leave out (the output folder)."""
+    root = os.path.realpath(folder)
+    skipped = {os.path.realpath(p) for p in skip}
+    by_id: dict[str, list[Entry]] = {}
+    for path in sorted(Path(folder).iterdir()):
+        if _ignored(path.name) or os.path.realpath(path) in skipped:
+            continue
+        entry = _classify(path, root)
+        by_id.setdefault(entry.id, []).append(entry)
+    entries = []
+    for sid, found in sorted(by_id.items()):
+        if len(found) > 1:
+            names = ", ".join(Path(e.path).name for e in found)
+            entries.append(Entry(sid, found[0].path, "", f"more than one entry for this student: {names}"))
+        else:
+            entries.append(found[0])
+    return entries
+
+
+def _classify(path: Path, root: str) -> Entry:
+    suffix = path.suffix.lower()
+    kind = KINDS.get(suffix, "")
+    sid = path.name if path.is_dir() else path.stem
+    if path.is_symlink() and not _inside(os.path.realpath(path), root):
+        return Entry(sid, str(path), "", "a symbolic link to a place outside the submissions folder")
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return Entry(sid, str(path), "", f"cannot be read ({exc.strerror})")
+    if stat.S_ISDIR(mode):
+        return Entry(path.name, str(path), "folder")
+    if not stat.S_ISREG(mode):
+        return Entry(sid, str(path), "", "not a regular file")
+    if not kind:
+        return Entry(sid, str(path), "", "not a folder, a .py file, a .ipynb notebook or a .zip file")
+    return Entry(sid, str(path), kind)
+
+
+def digest(entry: Entry) -> str:
+    """A hash of the entry's content (file names and bytes); links are hashed, never followed."""
+    h = hashlib.sha256()
+    path = entry.path
+    if os.path.islink(path):
+        h.update(b"link:" + os.readlink(path).encode())
+        if entry.problem:
+            return h.hexdigest()
+        path = os.path.realpath(path)
+    if os.path.isdir(path):
+        for rel, full in _walk(path):
+            h.update(b"\0name:" + rel.encode("utf-8", "surrogateescape"))
+            _hash_file(h, full)
+    elif os.path.isfile(path):
+        _hash_file(h, path)
+    return h.hexdigest()
+
+
+def _walk(folder: str):
+    """(relative path, full path) of everything under `folder`, sorted, links not followed."""
+    found = []
+    for here, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
+            full = os.path.join(here, name)
+            found.append((os.path.relpath(full, folder), full))
+        if len(found) > MAX_FILES:
+            break
+    return sorted(found)
+
+
+def _hash_file(h, path: str) -> None:
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        h.update(b"link:" + os.readlink(path).encode("utf-8", "surrogateescape"))
+    elif stat.S_ISREG(info.st_mode):
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(CHUNK), b""):
+                h.update(chunk)
+    else:
+        h.update(b"special:%d" % stat.S_IFMT(info.st_mode))
+
+
+def open_entry(entry: Entry, scratch: Path) -> Path:
+    """The path to give load_submission for `entry` (unpacking a zip into `scratch`); GraderError if unsafe."""
+    if entry.problem:
+        raise GraderError(entry.problem)
+    if entry.kind == "folder":
+        check_folder(Path(entry.path))
+        return Path(entry.path)
+    if entry.kind == "zip":
+        unpack_zip(Path(entry.path), scratch)
+        return submission_root(scratch)
+    return Path(entry.path)
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse a folder holding links that leave it, special files, or too many files."""
+    root = os.path.realpath(folder)
+    entries = _walk(str(folder))
+    if len(entries) > MAX_FILES:
+        raise GraderError(f"holds more than {MAX_FILES} files")
+    for rel, full in entries:
+        if os.path.islink(full) and not _inside(os.path.realpath(full), root):
+            raise GraderError(f"{rel} is a symbolic link to a place outside the submission")
+        mode = os.lstat(full).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            raise GraderError(f"{rel} is not a regular file")
+
+
+def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
+    # Some Windows tools store backslashes; read them as separators, then judge the path.
+    return PurePosixPath(info.filename.replace("\\", "/"))
+
+
+def _member_problem(info: zipfile.ZipInfo) -> str:
+    name = info.filename
+    if _member_path(info).is_absolute() or re.match(r"^[A-Za-z]:", name):
+        return f"an absolute path ({name})"
+    if ".." in _member_path(info).parts:
+        return f"a ../ path ({name})"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return f"a symbolic link ({name})"
+    if info.flag_bits & 0x1:
+        return f"an encrypted file ({name})"
+    return ""
+
+
+def unpack_zip(path: Path, dest: Path) -> None:
+    """Unpack `path` into `dest` after checking every member; nothing is written for a hostile zip."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise GraderError(f"not a readable zip file ({exc})") from None
+    with archive:
+        everything = archive.infolist()
+        if len(everything) > MAX_FILES:
+            raise GraderError(f"the zip holds more than {MAX_FILES} files")
+        for info in everything:
+            problem = _member_problem(info)
+            if problem:
+                raise GraderError(f"the zip was refused: it holds {problem}")
+        members = [m for m in everything if not any(_ignored(p) for p in _member_path(m).parts)]
+        if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+            raise GraderError(f"the zip unpacks to more than {MAX_ZIP_BYTES // 2**20} MB")
+        budget = MAX_ZIP_BYTES
+        for info in members:
+            target = dest.joinpath(*_member_path(info).parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with archive.open(info) as src, open(target, "wb") as out:
+                    # Declared sizes can lie: count what really comes out.
+                    for chunk in iter(lambda: src.read(CHUNK), b""):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise GraderError(f"the zip unpacks to more than {MAX_ZIP_BYTES // 2**20} MB")
+                        out.write(chunk)
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise GraderError(f"the zip could not be unpacked ({exc})") from None
+
+
+def submission_root(folder: Path) -> Path:
+    """What a zip held: its single file, or the folder under any single wrapping folders."""
+    while True:
+        items = [p for p in folder.iterdir() if not _ignored(p.name)]
+        if len(items) == 1 and items[0].is_dir():
+            folder = items[0]
+            continue
+        if not items:
+            raise GraderError("the zip is empty")
+        if len(items) == 1:
+            return items[0]
+        return folder

@@ -1,0 +1,142 @@
+"""A pool of trusted grading processes forked from a warm parent.
+
+Each child is a copy of the parent taken after the slow imports (pytest,
+numpy, the reference, matplotlib) and the canary, so a task pays none of that
+again. Tasks and replies are JSON lines over pipes. A child that dies mid-task
+gives that task a `None` reply and is replaced, so one crash never stops the
+rest. Children ignore Ctrl-C (the parent handles it) and die with the parent,
+also when the parent is killed with SIGKILL.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class _Child:
+    pid: int
+    tasks: int  # write end: tasks to the child
+    replies: int  # read end: replies from the child
+    task: dict | None = None
+    buffer: bytes = b""
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data):]
+
+
+class ForkPool:
+    """`jobs` forked children, each running `work(task) -> reply` on one task at a time."""
+
+    def __init__(self, jobs: int, work: Callable[[dict], dict]):
+        self.jobs = max(1, jobs)
+        self.work = work
+        self.children: dict[int, _Child] = {}  # by reply fd
+
+    def run(self, tasks: Iterable[dict]) -> Iterator[tuple[dict, dict | None]]:
+        """Yield (task, reply) as tasks finish, in any order; reply None when the child died."""
+        pending = list(tasks)[::-1]
+        finished = False
+        try:
+            for _ in range(min(self.jobs, len(pending))):
+                self._give(self._spawn(), pending)
+            while any(c.task is not None for c in self.children.values()):
+                busy = [fd for fd, c in self.children.items() if c.task is not None]
+                for fd in select.select(busy, [], [])[0]:
+                    yield from self._read(self.children[fd], pending)
+            finished = True
+        finally:
+            self._stop(kill=not finished)
+
+    def _read(self, child: _Child, pending: list):
+        data = os.read(child.replies, 1 << 16)
+        if not data:
+            task = child.task
+            self._reap(child)
+            if pending:
+                self._give(self._spawn(), pending)
+            yield task, None
+            return
+        child.buffer += data
+        while b"\n" in child.buffer:
+            line, child.buffer = child.buffer.split(b"\n", 1)
+            task, child.task = child.task, None
+            self._give(child, pending)
+            yield task, json.loads(line)
+
+    def _give(self, child: _Child, pending: list) -> None:
+        if pending:
+            child.task = pending.pop()
+            _write_all(child.tasks, (json.dumps(child.task) + "\n").encode())
+
+    def _spawn(self) -> _Child:
+        task_r, task_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        parent = os.getpid()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.close(task_w)
+                os.close(reply_r)
+                for other in self.children.values():  # or their EOFs would never come
+                    os.close(other.tasks)
+                    os.close(other.replies)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                _die_with_parent(parent)
+                self._serve(task_r, reply_w)
+                code = 0
+            except BaseException:  # noqa: B902 - a child must never return into the parent's code
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        os.close(task_r)
+        os.close(reply_w)
+        child = _Child(pid, task_w, reply_r)
+        self.children[reply_r] = child
+        return child
+
+    def _serve(self, task_fd: int, reply_fd: int) -> None:
+        with os.fdopen(task_fd, "rb") as tasks:
+            for line in tasks:
+                reply = self.work(json.loads(line))
+                _write_all(reply_fd, (json.dumps(reply) + "\n").encode())
+
+    def _reap(self, child: _Child) -> None:
+        self.children.pop(child.replies, None)
+        for fd in (child.tasks, child.replies):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        os.waitpid(child.pid, 0)
+
+    def _stop(self, kill: bool) -> None:
+        """Let idle children exit (their task pipe closes), or kill them all when interrupted."""
+        for child in list(self.children.values()):
+            if kill:
+                try:
+                    os.kill(child.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._reap(child)

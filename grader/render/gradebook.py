@@ -1,0 +1,32 @@
+"""The class gradebook: a CSV row per student, copied from the results model."""
+from __future__ import annotations
+
+import csv
+import io
+
+from ..results import GradeResult
+
+
+def part_names(results: list[GradeResult]) -> list[str]:
+    """Every part name, in the order the results list them."""
+    names: list[str] = []
+    for result in results:
+        names.extend(p.name for p in result.parts if p.name not in names)
+    return names
+
+
+def render(results: list[GradeResult]) -> str:
+    """Columns: id, total, one per part, status, note (why a student was not graded)."""
+    names = part_names(results)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["id", "total", *names, "status", "note"])
+    for result in sorted(results, key=lambda r: r.student):
+        scores = {p.name: p.score for p in result.parts}
+        writer.writerow([result.student, f"{result.score:g}", *(_cell(scores.get(n)) for n in names),
+                         result.status, result.error])
+    return buffer.getvalue()
+
+
+def _cell(value) -> str:
+    return "" if value is None else f"{value:g}"
