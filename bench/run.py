@@ -1,0 +1,196 @@
+"""Speed and memory benchmark of the grader (not part of the test suite).
+
+    python bench/run.py [--label NAME] [--students 200] [--repeat 15]
+
+Builds a realistic set of exercise3 submissions in a temporary folder
+(correct in four styles, one realistic bug each, a few hostile ones), then
+measures with the real `grade` command:
+
+- single verdict: wall time of `grade exercise3 --submission DIR` for a correct
+  vectorized submission, terminal report only, then with --html;
+- batch throughput over the mixed set and over vectorized submissions only,
+  at --jobs 1 and --jobs 2, with the bound set by the student code's own
+  compute time (sum of time inside student calls / jobs);
+- the grader's own overhead per submission in a batch: wall x jobs / N minus
+  the mean time inside student calls;
+- peak memory of the grading process and of one worker.
+
+Prints a Markdown report (also written to bench/results-LABEL.md).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from test_corpus import BASE, BUGS, CORPUS, with_function  # noqa: E402
+
+HOSTILE = {
+    "loops_forever": """
+        def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+            import signal
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            while True:
+                pass""",
+    "prints_a_flood": """
+        def sigmoid(z):
+            for _ in range(20000):
+                print("x" * 1000)
+            return 1 / (1 + np.exp(-z))""",
+    "memory_bomb": """
+        def compute_cost_logistic(X, y, w, b):
+            hoard = []
+            while True:
+                hoard.append(np.ones(10**7))""",
+}
+KEY = (ROOT / "solutions" / "exercise3" / "quiz_key.toml").read_text()
+
+
+def build(folder: Path, count: int, only_vectorized: bool = False) -> list[str]:
+    """Write `count` student folders; returns their kinds (for the report)."""
+    styles = sorted(CORPUS.glob("correct_*.py"))
+    kinds = []
+    for i in range(count):
+        if only_vectorized:
+            kind, source = "correct_vectorized", (CORPUS / "correct_vectorized.py").read_text()
+        elif i % 20 < 12:
+            path = styles[i % len(styles)]
+            kind, source = path.stem, path.read_text()
+        elif i % 20 < 19:
+            name = sorted(BUGS)[i % len(BUGS)]
+            kind, source = name, with_function(BASE, BUGS[name][1])
+        else:
+            name = sorted(HOSTILE)[(i // 20) % len(HOSTILE)]
+            kind, source = name, with_function(BASE, HOSTILE[name])
+        student = folder / f"s{i:03d}"
+        student.mkdir(parents=True)
+        (student / "logistic_regression.py").write_text(f"# student {i}: {kind}\n{source}")
+        (student / "quiz.toml").write_text(KEY)
+        kinds.append(kind)
+    return kinds
+
+
+def grade_cmd(*args) -> list[str]:
+    return [sys.executable, "-m", "grader", *map(str, args)]
+
+
+def timed(cmd) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def spread(samples) -> str:
+    samples = sorted(samples)
+    p90 = samples[int(0.9 * (len(samples) - 1))]
+    return f"median {statistics.median(samples):.3f} s (min {samples[0]:.3f}, p90 {p90:.3f}, max {samples[-1]:.3f}; n={len(samples)})"
+
+
+def single_verdicts(tmp: Path, repeat: int) -> dict:
+    student = tmp / "one"
+    build(student, 1, only_vectorized=True)
+    folder = student / "s000"
+    timed(grade_cmd("exercise3", "--submission", folder))  # warm the OS caches
+    plain = [timed(grade_cmd("exercise3", "--submission", folder)) for _ in range(repeat)]
+    html = [timed(grade_cmd("exercise3", "--submission", folder, "--html", tmp / "f.html")) for _ in range(max(3, repeat // 3))]
+    return {"plain": plain, "html": html}
+
+
+def batch(tmp: Path, name: str, count: int, jobs: int, only_vectorized: bool) -> dict:
+    subs = tmp / f"{name}-subs"
+    if not subs.exists():
+        build(subs, count, only_vectorized)
+    out = tmp / f"{name}-out-{jobs}"
+    shutil.rmtree(out, ignore_errors=True)
+    wall = timed(grade_cmd("batch", "exercise3", subs, "--out", out, "--jobs", jobs))
+    reports = [json.loads(p.read_text()) for p in out.glob("*/report.json")]
+    inside = [r.get("student_seconds", 0.0) for r in reports]
+    graded = [r for r in reports if r.get("status") == "graded"]
+    return {
+        "name": name, "jobs": jobs, "count": len(reports), "graded": len(graded), "wall": wall,
+        "rate": len(reports) / wall, "student_total": sum(inside),
+        "bound": sum(inside) / jobs,
+        "overhead_ms": 1000 * (wall * jobs / len(reports) - statistics.mean(inside)),
+    }
+
+
+def memory() -> dict:
+    """Peak RSS of a grading process (this one, grading in-process) and of its worker."""
+    from grader.course import Course
+    from grader.grading import grade
+    from grader.sandbox import session
+    from grader.submission import load_submission
+
+    peaks = []
+    original = session.Sandbox.close
+
+    def close_and_measure(self):
+        pid = getattr(self, "init_pid", None) or (self.proc.pid if getattr(self, "proc", None) else None)
+        if pid:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                peaks.append(int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]))
+            except (OSError, StopIteration, ValueError):
+                pass
+        original(self)
+
+    session.Sandbox.close = close_and_measure
+    exercise = Course(ROOT).exercise("exercise3")
+    folder = Path(tempfile.mkdtemp()) / "m"
+    build(folder, 1, only_vectorized=True)
+    grade(exercise, load_submission(exercise, folder / "s000"))
+    session.Sandbox.close = original
+    grader_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"grader_mb": grader_kb / 1024, "worker_mb": (max(peaks) / 1024) if peaks else float("nan")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--label", default="run")
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    try:
+        single = single_verdicts(tmp, args.repeat)
+        batches = [batch(tmp, kind, args.students, jobs, kind == "vectorized")
+                   for kind in ("mixed", "vectorized") for jobs in (1, 2)]
+        mem = memory()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    lines = [
+        f"### {args.label}",
+        "",
+        f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average before: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}. Command: `python bench/run.py --label {args.label}`",
+        "",
+        f"- single verdict, correct vectorized, terminal report: {spread(single['plain'])}",
+        f"- single verdict with --html: {spread(single['html'])}",
+        f"- peak memory: grading process {mem['grader_mb']:.0f} MB, one worker {mem['worker_mb']:.0f} MB",
+        "",
+        "| batch | jobs | students | wall | per second | student-code bound | wall / bound | grader overhead per submission |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for b in batches:
+        lines.append(
+            f"| {b['name']} | {b['jobs']} | {b['count']} | {b['wall']:.1f} s | {b['rate']:.2f} | {b['bound']:.1f} s | "
+            f"{b['wall'] / b['bound']:.2f} | {b['overhead_ms']:.0f} ms |"
+        )
+    report = "\n".join(lines) + "\n"
+    print(report)
+    (ROOT / "bench" / f"results-{args.label}.md").write_text(report)
+
+
+if __name__ == "__main__":
+    main()
