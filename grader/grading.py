@@ -102,9 +102,12 @@ class Grading:
         return bool(tests) and all(t.passed for t in tests)
 
     def call(self, part, fn, args):
-        # No double jeopardy: other parts' functions not yet judged correct are
-        # served by the reference, from this trusted process.
-        oracles = [p.function for p in self.exercise.parts if p is not part and not self.judged_correct(p)]
+        # No double jeopardy: the functions of the parts before this one that
+        # were not judged correct are served by the reference, from this
+        # trusted process. Never later parts: a later function could give away
+        # this part's answer (sigmoid(z) is exp(-cost) of a one-point data set).
+        earlier = self.exercise.parts[: self.exercise.parts.index(part)]
+        oracles = [p.function for p in earlier if not self.judged_correct(p)]
         outcome = self.sandbox.call(fn, args, oracles if self.reference else (), self._oracle)
         self.student_seconds += outcome.seconds
         return outcome
@@ -175,7 +178,8 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
 
 
 def _private_paths(exercise: Exercise, extra) -> list:
-    paths = [exercise.solution_folder] if exercise.solution_folder else []
+    # Every exercise's solutions, not only this one's.
+    paths = [exercise.solution_folder.parent] if exercise.solution_folder else []
     return [str(p) for p in (*paths, *extra)]
 
 
