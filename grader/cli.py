@@ -73,9 +73,9 @@ def grade_exercise(name, submission, root, json_path, fail_under):
     exercise = course.exercise(name)
     sub = load_submission(exercise, submission or exercise.folder)
     result = grade(exercise, sub)
-    click.echo(terminal.render(result, color=sys.stdout.isatty()))
-    if json_path:
+    if json_path:  # first: a terminal that fails to print must not cost the report
         save_json(result, json_path)
+    click.echo(terminal.render(result, color=sys.stdout.isatty()))
     if fail_under is not None and result.score < fail_under:
         sys.exit(1)
 
