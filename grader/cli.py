@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from .course import Course, GraderError
+from .lab_notebook import build_notebook_command
+from .release import release_command
 
 
 class UserError(click.ClickException):
@@ -58,7 +60,7 @@ def cli():
 
 @cli.command("exercise", hidden=True)
 @click.argument("name")
-@click.option("--submission", type=click.Path(path_type=Path), help="A folder with the module (and quiz.toml), or a .py file.")
+@click.option("--submission", type=click.Path(path_type=Path), help="A folder with the module or a notebook (and quiz.toml), a .py file, or a notebook (.ipynb).")
 @course_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
 @click.option("--fail-under", type=float, default=None, help="Exit with status 1 when the score is below this.")
@@ -72,6 +74,8 @@ def grade_exercise(name, submission, root, json_path, fail_under):
     course = open_course(root)
     exercise = course.exercise(name)
     sub = load_submission(exercise, submission or exercise.folder)
+    for note in sub.notes:
+        click.echo(f"note: {note}")
     result = grade(exercise, sub)
     if json_path:  # first: a terminal that fails to print must not cost the report
         save_json(result, json_path)
@@ -93,3 +97,10 @@ def list_exercises(root):
 
 
 main = cli
+
+cli.add_command(build_notebook_command)
+cli.add_command(release_command)
+from .lint import check  # noqa: E402 - subcommands register after the group exists
+cli.add_command(check)
+from .scaffold import new  # noqa: E402
+cli.add_command(new)

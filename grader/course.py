@@ -53,6 +53,8 @@ class Exercise:
     plots: list = field(default_factory=list)
     support: list = field(default_factory=list)  # files of the exercise folder the module may import
     public_suite: str = "public"
+    notebook_file: str = ""  # the lab notebook students may work in (default NAME.ipynb)
+    notebook_source: str = ""  # what the lab notebook is built from, if it is built
 
     def support_files(self) -> dict:
         """name -> text of the support files, copied into every sandbox."""
@@ -111,6 +113,7 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
             Question(str(q["id"]), str(q.get("text", "")), {str(k): str(v) for k, v in q.get("choices", {}).items()})
             for q in quiz.get("questions", [])
         ]
+        notebook = data.get("notebook", {})
         limit_data = data.get("limits", {})
         limits = Limits(**{k: type(getattr(Limits(), k))(v) for k, v in limit_data.items()})
         return Exercise(
@@ -126,6 +129,8 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
             limits=limits,
             plots=list(data.get("plots", [])),
             support=[str(f) for f in data.get("support", [])],
+            notebook_file=str(notebook.get("file", f"{name}.ipynb")),
+            notebook_source=str(notebook.get("source", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise GraderError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None

@@ -121,16 +121,24 @@ class Grading:
         self.results[self.part_of(item).name].append(make_result(item, verdict, hidden=not self.public))
 
 
-def run_suites(grading: Grading, folder: Path, files: list[Path]) -> None:
-    """Run pytest in this process on `files`, with the grader plugin."""
+UNUSED_PYTEST_PLUGINS = (
+    "terminal", "warnings", "logging", "junitxml", "pastebin", "doctest", "unraisableexception",
+    "threadexception", "faulthandler", "stepwise", "setuponly", "setupplan", "debugging", "legacypath",
+)
+
+
+def run_suites(grading: Grading, folder: Path, files: list[Path], fail_fast: bool = False) -> None:
+    """Run pytest in this process on `files`, with the grader plugin (stopping at the first failure when `fail_fast`)."""
     import pytest
 
     from .plugin import GraderPlugin
 
-    args = [str(f) for f in files] + [
+    args = [str(f) for f in files] + ["-x"] * fail_fast + [
         "-s", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
-        "-p", "no:terminal", "-p", "no:warnings", "--rootdir", str(folder), "-c", os.devnull,
+        "--rootdir", str(folder), "-c", os.devnull,
     ]
+    for plugin in UNUSED_PYTEST_PLUGINS:  # less start-up work per submission
+        args += ["-p", f"no:{plugin}"]
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     # The suites' conftest modules must not replace the host's (our own tests run in-process too).
     host_conftest = sys.modules.get("conftest")
@@ -142,6 +150,7 @@ def run_suites(grading: Grading, folder: Path, files: list[Path]) -> None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+        _forget_modules(folder)
         if host_conftest is None:
             sys.modules.pop("conftest", None)
         else:
@@ -150,8 +159,23 @@ def run_suites(grading: Grading, folder: Path, files: list[Path]) -> None:
         raise GraderError(f"the test suites in {folder} could not run (pytest exit code {int(code)})")
 
 
-def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None) -> GradeResult:
-    """Grade `submission`: hidden suites when the solutions are present, else the public checks."""
+def _forget_modules(folder: Path) -> None:
+    """Drop the suites' modules from sys.modules: pytest would reuse a cached
+    `test_cost` for another exercise's suite of the same name."""
+    inside = str(folder) + os.sep  # pytest imports them by the paths we pass, which start so
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path.startswith(inside):
+            del sys.modules[name]
+
+
+def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None,
+          fail_fast: bool = False) -> GradeResult:
+    """Grade `submission`: hidden suites when the solutions are present, else the public checks.
+
+    `fail_fast` stops at the first failed test: the verdict "not full marks" is
+    then known sooner, but the scores are partial (for mutation analysis, not students).
+    """
     started = time.perf_counter()
     if public is None:
         public = not exercise.has_solutions()
@@ -166,13 +190,16 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         folder = exercise.public_suites if public else exercise.hidden_suites
         files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
         if failed_import is None and files:
-            run_suites(grading, folder, files)
+            run_suites(grading, folder, files, fail_fast)
         for part in exercise.parts:
             result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
         result.parts.append(_quiz_part(exercise, submission, public))
         result.student_seconds = round(grading.student_seconds, 4)
     finally:
         sandbox.close()
+    for part in result.parts:  # a notebook's line numbers, told as places in its cells
+        for test in part.tests:
+            test.message = submission.locate(test.message, exercise.module_file)
     result.seconds = round(time.perf_counter() - started, 4)
     return result
 
@@ -211,7 +238,8 @@ def _quiz_part(exercise: Exercise, submission: Submission, public: bool) -> Part
             part.tests.append(TestResult(f"{q.id} has a valid answer", not message, 0.0, 0.0, message, hidden=False))
         part.note = "answers checked for form only; the key is not in the student bundle"
         return part
-    part = grade_quiz(exercise, submission.quiz, load_key(exercise))
+    # An exercise without questions needs no key file.
+    part = grade_quiz(exercise, submission.quiz, load_key(exercise) if exercise.questions else {})
     if submission.quiz_error:
         part.note = submission.quiz_error
     elif submission.quiz is None and exercise.questions:

@@ -21,6 +21,9 @@ from .sandbox.wire import Opaque
 RTOL = 1e-6
 ATOL = 1e-8
 SMALL = 24  # arrays up to this many elements are shown in full
+# Whether failed comparisons look for a matching hint. Mutation analysis needs
+# verdicts only, and turns this off to save the time the mistakes' variants take.
+HINTS = True
 
 
 class Mismatch(AssertionError):
@@ -52,7 +55,9 @@ class Hint:
         try:
             if self.when is not None:
                 return bool(self.when(got, *args))
-            wrong = self.variant(reference, *_copies(args))
+            # A mistake's variant may well overflow (an update going uphill): no warnings on the grader's stderr.
+            with np.errstate(all="ignore"):
+                wrong = self.variant(reference, *_copies(args))
         except Exception:
             return False
         return problem(got, wrong, "", RTOL, ATOL, equal_nan=True) is None
@@ -185,10 +190,32 @@ def expect_same(student, reference, fn: str, *args, hints=(), rtol=RTOL, atol=AT
     return got
 
 
+def expect_unchanged(student, fn: str, *args) -> Any:
+    """Call `fn` on `args` in the student's module; fail if it changed any array argument in place.
+
+    Returns the student's value. Arrays are compared exactly (NaN equals NaN).
+    """
+    before = _copies(args)
+    outcome = student.call(fn, *args)
+    names = student.argnames(fn)
+    if not outcome.ok:
+        raise StudentFailure(f"{outcome.describe()}\ninput: {show_call(fn, names, args)}", outcome)
+    for name, old, new in zip(names, before, outcome.args_after):
+        if not isinstance(old, np.ndarray):
+            continue
+        if not isinstance(new, np.ndarray) or new.shape != old.shape or not np.array_equal(new, old, equal_nan=old.dtype.kind == "f"):
+            shown = show(new) if isinstance(new, np.ndarray) else "something else"
+            raise Mismatch(f"{fn}() changed its argument {name} in place: it was {show(old)}, afterwards {shown}\n"
+                           f"input: {show_call(fn, names, args)}\n"
+                           "hint: leave the caller's arrays alone: `a = a - x` makes a new array, `a -= x` changes "
+                           "the caller's; copy first (a = a.copy()) if you must change one")
+    return outcome.value
+
+
 def explain(found, fn, names, args, got, reference, hints) -> str:
     """The student-facing message for a failed comparison."""
     lines = [found.replace("the result", "result", 1), f"input: {show_call(fn, names, args)}"]
-    for hint in hints:
+    for hint in hints if HINTS else ():
         if hint.matches(got, reference, args):
             lines.append(f"hint: {hint.message}")
             break

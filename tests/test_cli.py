@@ -16,7 +16,7 @@ def one_line_error(result, fragment):
 
 
 def test_unknown_exercise_is_a_one_line_error(run_grade):
-    one_line_error(run_grade("exercise99"), "unknown exercise 'exercise99' (known: exercise3")
+    one_line_error(run_grade("exercise99"), "unknown exercise 'exercise99' (known: exercise2, exercise3)")
 
 
 def test_missing_submission_path_is_a_one_line_error(run_grade, tmp_path):
@@ -58,9 +58,9 @@ def test_json_report_schema_and_partial_credit(grade_cli, make_submission, tmp_p
     gradient = parts["compute_gradient_logistic"]
     assert 0 < gradient["score"] < gradient["max_score"] or gradient["score"] == 0
     assert all(parts[n]["score"] == parts[n]["max_score"] for n in ("sigmoid", "compute_cost_logistic", "gradient_descent"))
-    assert parts["quiz"]["score"] == 10  # two of four answers right
+    assert parts["quiz"]["score"] == 8  # two of five answers right
     messages = {t["name"]: t["message"] for t in parts["quiz"]["tests"]}
-    assert messages == {"q1": "", "q2": "'A' is not correct", "q3": "", "q4": "no answer given"}
+    assert messages == {"q1": "", "q2": "'A' is not correct", "q3": "", "q4": "no answer given", "q5": "no answer given"}
     assert report["score"] == pytest.approx(sum(p["score"] for p in report["parts"]))
 
 

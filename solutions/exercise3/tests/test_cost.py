@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grader.testing import expect_same
+from grader.testing import expect_same, expect_unchanged
 
 
 @pytest.mark.points(2)
@@ -31,3 +31,9 @@ def test_random_data(student, reference, hints, make_case, m, n):
 def test_single_example(student, reference, hints, make_case):
     """cost with a single example (m = 1)"""
     expect_same(student, reference, "compute_cost_logistic", *make_case(1, 4), hints=hints.cost)
+
+
+@pytest.mark.points(1)
+def test_leaves_inputs_untouched(student, make_case):
+    """X, y and w are not modified"""
+    expect_unchanged(student, "compute_cost_logistic", *make_case(8, 3))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grader.testing import check, expect_same
+from grader.testing import check, expect_same, expect_unchanged
 
 
 @pytest.mark.points(3)
@@ -24,3 +24,9 @@ def test_random_data(student, reference, hints, make_case, m, n):
 def test_edge_shapes(student, reference, hints, make_case, m, n):
     """gradient with one example or one feature"""
     expect_same(student, reference, "compute_gradient_logistic", *make_case(m, n), hints=hints.gradient)
+
+
+@pytest.mark.points(1)
+def test_leaves_inputs_untouched(student, make_case):
+    """X, y and w are not modified"""
+    expect_unchanged(student, "compute_gradient_logistic", *make_case(8, 3))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grader.testing import check, expect_same
+from grader.testing import check, expect_same, expect_unchanged
 
 
 @pytest.mark.points(2)
@@ -40,3 +40,9 @@ def test_random_shapes(student, reference, hints, rng, shape):
 def test_large_inputs(student, reference, hints):
     """sigmoid at z = -1000 and 1000 gives 0 and 1, not NaN"""
     expect_same(student, reference, "sigmoid", np.array([-1000.0, -30.0, 30.0, 1000.0]), hints=hints.sigmoid, atol=1e-10)
+
+
+@pytest.mark.points(1)
+def test_leaves_input_untouched(student, rng):
+    """z is not modified"""
+    expect_unchanged(student, "sigmoid", rng.normal(0, 3, size=(4, 3)))

@@ -1,0 +1,130 @@
+"""`grade release NAME --out DIR`: the student bundle of one exercise.
+
+The bundle is a course root holding only `exercises/NAME/`: the manifest, the
+stubs, the lab notebook, the support files, the README, a blank quiz.toml and
+the public checks. It is built from an explicit list, never by copying the
+folder, and refused when any file of it holds a file or a function body of
+`solutions/NAME/`, when the notebook is out of date, or when the reference
+solution fails a public check.
+"""
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import click
+
+from .course import MANIFEST, Course, Exercise, GraderError
+
+MIN_LEAK_CHARS = 25  # shorter bodies ("return x") say nothing about a solution
+
+
+def bundle_files(exercise: Exercise) -> dict:
+    """Path inside the exercise folder -> text, for every file of the bundle."""
+    folder = exercise.folder
+    names = [MANIFEST, exercise.module_file, *exercise.support, "README.md", exercise.notebook_file]
+    files = {name: (folder / name).read_text(encoding="utf-8") for name in names if name and (folder / name).is_file()}
+    for missing in (MANIFEST, exercise.module_file, *exercise.support):
+        if missing not in files:
+            raise GraderError(f"{folder / missing}: file not found")
+    public = exercise.public_suites
+    if public.is_dir():
+        for path in sorted(public.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
+    files[exercise.quiz_file] = blank_quiz(exercise)
+    return files
+
+
+def blank_quiz(exercise: Exercise) -> str:
+    """A quiz.toml with every answer empty: written fresh, so no answer can slip out."""
+    lines = ["# Your quiz answers: one letter per question (the questions are in README.md)."]
+    lines += [f'{q.id} = ""' for q in exercise.questions]
+    return "\n".join(lines) + "\n"
+
+
+def leaks(files: dict, solution_folder: Path) -> list[str]:
+    """Where a bundle file holds a whole file or a function body of the solutions."""
+    texts = {name: _searchable(name, text) for name, text in files.items()}
+    found = []
+    for path in sorted(p for p in solution_folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        secret = path.read_text(encoding="utf-8", errors="replace")
+        pieces = [("the whole file", _normalise(secret))]
+        if path.suffix == ".py":
+            pieces += [(f"the body of {name}()", body) for name, body in function_bodies(secret)]
+        for what, piece in pieces:
+            if len(piece) < MIN_LEAK_CHARS:
+                continue
+            for name, text in texts.items():
+                if piece in text:
+                    found.append(f"{name} holds {what} of {path.relative_to(solution_folder.parent)}")
+    return found
+
+
+def function_bodies(source: str) -> list[tuple[str, str]]:
+    """(name, normalised body without its docstring) of every function in `source`."""
+    lines = source.splitlines()
+    bodies = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                body = body[1:]
+            if body:
+                bodies.append((node.name, _normalise("\n".join(lines[body[0].lineno - 1:body[-1].end_lineno]))))
+    return bodies
+
+
+def _normalise(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _searchable(name: str, text: str) -> str:
+    """A file's text as it would be read: a notebook's cells rather than its JSON."""
+    if name.endswith(".ipynb"):
+        cells = json.loads(text).get("cells", [])
+        text = "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells)
+    return _normalise(text)
+
+
+def check_release(exercise: Exercise, files: dict) -> None:
+    """Refuse to release a bundle that leaks, is stale, or whose public checks the reference fails."""
+    from .lab_notebook import is_up_to_date
+
+    if exercise.notebook_source and not is_up_to_date(exercise):
+        raise GraderError(f"{exercise.notebook_file} is out of date: run `grade build-notebook {exercise.name}` first")
+    if not exercise.has_solutions():
+        raise GraderError(f"{exercise.name}: no solutions/{exercise.name}/ to check the bundle against")
+    found = leaks(files, exercise.solution_folder)
+    if found:
+        raise GraderError(f"the bundle would leak the solutions: {'; '.join(found[:3])}")
+    from .canary import reference_submission
+    from .grading import grade
+
+    result = grade(exercise, reference_submission(exercise), student="(reference)", public=True)
+    problems = [f"{p.name} / {t.name}: {(t.message or 'failed').splitlines()[0]}" for p in result.parts for t in p.tests if not t.passed]
+    if problems:
+        raise GraderError(f"the reference solution fails public checks: {'; '.join(problems[:3])}")
+
+
+@click.command("release")
+@click.argument("name")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the bundle into (it becomes a course root).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+              help="Course root (default: the nearest folder upward holding exercises/).")
+def release_command(name, out, root):
+    """Write the student bundle of exercise NAME into OUT/exercises/NAME/."""
+    exercise = (Course(root) if root else Course.find()).exercise(name)
+    target = out / "exercises" / name
+    if target.exists():
+        raise GraderError(f"{target} already exists; remove it or choose another --out")
+    files = bundle_files(exercise)
+    check_release(exercise, files)
+    for relative, text in files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target}: {', '.join(sorted(files))}")
+    click.echo(f"students grade it with: cd {out} && grade {name}")
