@@ -30,6 +30,10 @@ CALL_SECONDS = 2
 HELPER_SECONDS = 1
 PARTS = ["sigmoid", "compute_cost_logistic", "compute_gradient_logistic", "gradient_descent", "quiz"]
 FULL = "full"
+# Each part has a test that its arguments are left untouched: a function that
+# returns anything without changing them passes it, even a liar.
+UNTOUCHED = "untouched only"
+NOT_UNTOUCHED = "all but untouched"
 
 
 def _level():
@@ -129,10 +133,17 @@ class Graded:
         return {name: part["score"] for name, part in self.parts.items()}
 
     def expect(self, **verdicts):
-        """Each part: FULL, 0, or the set of test-name prefixes that pass (the rest fail)."""
+        """Each part: FULL, 0, UNTOUCHED (only its arguments-untouched test
+        passes), NOT_UNTOUCHED (all but that one), or the set of test-name
+        prefixes that pass (the rest fail)."""
         for name in PARTS:
             part, verdict = self.parts[name], verdicts.get(name, FULL)
             passed = {t["name"] for t in part["tests"] if t["passed"]}
+            untouched = {t["name"] for t in part["tests"] if t["name"].endswith(" not modified")}
+            if verdict in (UNTOUCHED, NOT_UNTOUCHED):
+                assert len(untouched) == 1, (name, untouched)
+                everything = {t["name"] for t in part["tests"]}
+                verdict = untouched if verdict == UNTOUCHED else everything - untouched
             if verdict == FULL:
                 assert part["score"] == part["max_score"] and len(passed) == len(part["tests"]), (name, self.scores())
             elif verdict == 0:
@@ -337,17 +348,18 @@ def test_failed_import_zeroes_the_functions_and_keeps_the_quiz(hostile, name, me
 ])
 def test_values_that_lie_are_the_wrong_type(hostile, name, part, message):
     graded = hostile(name)
-    graded.expect(**{part: 0})
-    assert all(message in m for m in graded.messages(part)), graded.messages(part)
+    graded.expect(**{part: UNTOUCHED})
+    failed = [t["message"] for t in graded.parts[part]["tests"] if not t["passed"]]
+    assert all(message in m for m in failed), failed
 
 
 def test_monkeypatching_numpy_and_pytest_changes_no_verdict(hostile):
-    hostile("monkeypatch_checkers").expect(sigmoid=0, compute_cost_logistic=0)
+    hostile("monkeypatch_checkers").expect(sigmoid=UNTOUCHED, compute_cost_logistic=UNTOUCHED)
 
 
 def test_printed_success_and_forged_report_lines_earn_nothing(hostile):
     graded = hostile("printed_passed")
-    graded.expect(sigmoid=0, compute_cost_logistic=0)
+    graded.expect(sigmoid=UNTOUCHED, compute_cost_logistic=0)
     for text in [graded.text, *_strings(graded.report)]:
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", text), repr(text)
     # Forged report lines stay inside the indented "printed:" block or the one-line message.
@@ -357,7 +369,7 @@ def test_printed_success_and_forged_report_lines_earn_nothing(hostile):
 @namespaces_only
 def test_forged_results_files_change_nothing(hostile):
     graded = hostile("forged_report")
-    graded.expect(compute_gradient_logistic=0)
+    graded.expect(compute_gradient_logistic=UNTOUCHED)
 
 
 # -- the submission folder ---------------------------------------------------------------------
@@ -365,7 +377,7 @@ def test_forged_results_files_change_nothing(hostile):
 def test_files_beside_the_module_have_no_effect(hostile, sentinel):
     # Run from inside the submission folder: `python -m grader` must not import its numpy.py either.
     graded = hostile("untrusted_folder", subprocess=True, cwd_in_submission=True)
-    graded.expect(sigmoid=0)
+    graded.expect(sigmoid=UNTOUCHED)
     assert sorted(p.name for p in sentinel.iterdir()) == ["inner", "secret.txt"]
 
 
@@ -374,7 +386,8 @@ def test_files_beside_the_module_have_no_effect(hostile, sentinel):
 @namespaces_only
 def test_solutions_hidden_tests_and_key_cannot_be_read(hostile):
     graded = hostile("read_secrets")
-    graded.expect(sigmoid=0, compute_cost_logistic=0, compute_gradient_logistic=0, gradient_descent=0)
+    graded.expect(sigmoid=UNTOUCHED, compute_cost_logistic=UNTOUCHED, compute_gradient_logistic=UNTOUCHED,
+                  gradient_descent=0)
     text = json.dumps(graded.report) + graded.text
     for secret in ("Reference solution for exercise3", 'q1 = \\"B\\"', "def test_", "sentinel secret", "logaddexp"):
         assert secret not in text
@@ -389,34 +402,35 @@ def test_no_network(hostile):
         graded = hostile("network", port=listener.getsockname()[1])
         with pytest.raises(BlockingIOError):
             listener.accept()
-    graded.expect(sigmoid=0)
+    graded.expect(sigmoid=UNTOUCHED)
 
 
 def test_callers_frames_and_heap_hold_no_expected_value(hostile):
-    hostile("stack_frames").expect(sigmoid=0)
+    hostile("stack_frames").expect(sigmoid=UNTOUCHED)
 
 
 def test_hard_coded_public_answers_pass_only_the_public_examples(hostile):
     hostile("hardcoded_answers").expect(
-        sigmoid={"sigmoid(0) is 0.5"},
-        compute_cost_logistic={"cost on the lab's data [w=[1,1],b=-3]"},
-        compute_gradient_logistic={"gradient at w = [2, 3], b = 1"},
+        sigmoid={"sigmoid(0) is 0.5", "z is not modified"},
+        compute_cost_logistic={"cost on the lab's data [w=[1,1],b=-3]", "X, y and w are not modified"},
+        compute_gradient_logistic={"gradient at w = [2, 3], b = 1", "X, y and w are not modified"},
         gradient_descent={"the lab's run", "w_in is not modified"},
     )
 
 
 def test_mutated_inputs_touch_only_the_workers_copies(hostile):
     graded = hostile("mutate_inputs")
-    graded.expect(gradient_descent={"the lab's run", "J_history has one cost", "short runs on random data"})
-    failed = [t["message"] for t in graded.parts["gradient_descent"]["tests"] if not t["passed"]]
-    assert len(failed) == 1 and failed[0].startswith("w_in was changed in place")
+    graded.expect(sigmoid=NOT_UNTOUCHED, compute_cost_logistic=NOT_UNTOUCHED, gradient_descent=NOT_UNTOUCHED)
+    for part in ("sigmoid", "compute_cost_logistic", "gradient_descent"):
+        [failed] = [t["message"] for t in graded.parts[part]["tests"] if not t["passed"]]
+        assert "changed in place" in failed or "changed its argument" in failed, failed
 
 
 # -- the grader's own channels ---------------------------------------------------------------------
 
 def test_reference_helpers_refuse_hostile_requests(hostile):
     graded = hostile("oracle_abuse")
-    graded.expect(sigmoid=0, compute_gradient_logistic=0, gradient_descent=0)
+    graded.expect(sigmoid=UNTOUCHED, compute_gradient_logistic=0, gradient_descent=0)
     assert graded.messages("compute_gradient_logistic")[0].startswith(f"compute_gradient_logistic() timed out after {CALL_SECONDS} s")
 
 
@@ -461,8 +475,9 @@ def test_uid_level_still_limits_and_kills(hostile, name, verdict):
 @pytest.mark.skipif(STRONGEST != "namespaces+uid", reason="needs a machine where both namespace levels work")
 @pytest.mark.parametrize("name, verdict", [
     ("fork_bomb", {"sigmoid": 0}),
-    ("read_secrets", {"sigmoid": 0, "compute_cost_logistic": 0, "compute_gradient_logistic": 0, "gradient_descent": 0}),
-    ("forged_report", {"compute_gradient_logistic": 0}),
+    ("read_secrets", {"sigmoid": UNTOUCHED, "compute_cost_logistic": UNTOUCHED, "compute_gradient_logistic": UNTOUCHED,
+                      "gradient_descent": 0}),
+    ("forged_report", {"compute_gradient_logistic": UNTOUCHED}),
 ])
 def test_user_namespace_level_holds_too(hostile, name, verdict):
     graded = hostile(name, level="user-namespaces")

@@ -1,6 +1,7 @@
 """Verdicts: compute_gradient_logistic returns an object that claims to equal
 anything, to be any length and to hold itself at every index.
-Expected: compute_gradient_logistic 0, full marks elsewhere.
+Expected: compute_gradient_logistic passes only its arguments-untouched check;
+full marks elsewhere.
 """
 
 

@@ -1,6 +1,7 @@
 """Verdicts: compute_cost_logistic returns a float subclass whose comparisons all
 say "equal" and whose conversions give the right-looking number 0.5.
-Expected: compute_cost_logistic 0 (a wrong type), full marks elsewhere.
+Expected: compute_cost_logistic fails every check of its value (a wrong
+type), passing only its arguments-untouched check; full marks elsewhere.
 """
 
 

@@ -3,7 +3,8 @@ results where a grader might look (the --json report path @REPORT@, report.json
 and results/results.json in the working folder, /tmp), rewrites the course's
 hidden tests to pass everything and its quiz key, and writes into
 @SENTINEL@; compute_gradient_logistic itself returns zeros.
-Expected: compute_gradient_logistic 0, full marks elsewhere, the report the
+Expected: compute_gradient_logistic passes only its arguments-untouched check, full
+marks elsewhere, the report the
 grader's own, and every file outside the worker unchanged.
 """
 

@@ -1,7 +1,8 @@
 """Hard-coding: returns the lab's published figures whatever the input: sigmoid
 0.5 (sigmoid(0)), a fixed cost, the gradient printed for w = [2, 3], b = 1, and
 the lab's printed gradient-descent run. Expected: only the tests that use the
-lab's own example pass; the hidden inputs catch the rest.
+lab's own example (and the arguments-untouched checks) pass; the hidden inputs
+catch the rest.
 """
 
 

@@ -1,7 +1,8 @@
 """Verdicts: at import, replaces numpy's comparison functions, math.isclose and
 pytest's approx and assertion rewriting with "always equal"; sigmoid and
-compute_cost_logistic return zeros. Expected: sigmoid 0 and
-compute_cost_logistic 0, full marks elsewhere.
+compute_cost_logistic return zeros. Expected: sigmoid and
+compute_cost_logistic pass only their arguments-untouched checks; full marks
+elsewhere.
 """
 
 

@@ -1,6 +1,7 @@
 """Mutating inputs: every function overwrites the arrays it was given after
 computing its (right) result, and gradient_descent updates w_in in place.
-Expected: full marks but for gradient_descent's "w_in is not modified" test;
+Expected: full marks but for the arguments-untouched checks of sigmoid,
+compute_cost_logistic and gradient_descent;
 the grader's own inputs and expected values are never touched.
 """
 

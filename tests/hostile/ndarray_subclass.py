@@ -1,6 +1,7 @@
 """Verdicts: sigmoid returns zeros as an ndarray subclass (and, for a number, a
 numpy.float64 subclass) whose == and ufuncs all say "equal".
-Expected: sigmoid 0 (a wrong type), full marks elsewhere.
+Expected: sigmoid fails every check of its value (a wrong type), passing
+only its arguments-untouched check; full marks elsewhere.
 """
 
 

@@ -1,7 +1,7 @@
 """Network: at import, tries to reach a listener the test opened on 127.0.0.1
 (port @PORT@) and two public addresses; sigmoid is the reference's only if some
-connection worked, zeros otherwise. Expected: sigmoid 0, no connection at the
-listener, full marks elsewhere.
+connection worked, zeros otherwise. Expected: sigmoid passes
+only its arguments-untouched check, no connection reaches the listener; full marks elsewhere.
 """
 
 

@@ -1,5 +1,6 @@
 """Verdicts: sigmoid returns the right numbers inside an object array (dtype=object).
-Expected: sigmoid 0 (object arrays are refused), full marks elsewhere.
+Expected: sigmoid fails every check of its value (object arrays are
+refused), passing only its arguments-untouched check; full marks elsewhere.
 """
 
 

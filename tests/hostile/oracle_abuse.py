@@ -6,7 +6,7 @@ own is wrong) first sends it oversized, object and malformed arguments, then
 computes rightly with it; compute_gradient_logistic keeps the reference busy
 for ever; gradient_descent asks the reference compute_gradient_logistic for a
 broadcast of 3 GB, then for the reference gradient_descent itself.
-Expected: sigmoid 0, compute_cost_logistic full marks,
+Expected: sigmoid passes only its arguments-untouched check, compute_cost_logistic full marks,
 compute_gradient_logistic 0 ("timed out"), gradient_descent 0.
 """
 

@@ -1,7 +1,7 @@
 """Verdicts: compute_gradient_logistic returns pickles whose loading would run
 a command that creates @SENTINEL@/unpickled.
-Expected: compute_gradient_logistic 0 (bytes are not numbers; nothing is
-ever unpickled), the sentinel folder unchanged, full marks elsewhere.
+Expected: compute_gradient_logistic passes only its arguments-untouched check
+(bytes are not numbers; nothing is ever unpickled), the sentinel folder unchanged, full marks elsewhere.
 """
 
 

@@ -2,8 +2,8 @@
 "20 passed", a full-marks report, terminal escape sequences that clear the
 screen) and returns zeros; compute_cost_logistic raises an error whose message
 holds escape sequences, fake report lines and a lone surrogate.
-Expected: sigmoid 0 and compute_cost_logistic 0, the report's text free of
-escape characters, full marks elsewhere.
+Expected: sigmoid passes only its arguments-untouched check, compute_cost_logistic
+nothing, the report's text is free of escape characters; full marks elsewhere.
 """
 
 

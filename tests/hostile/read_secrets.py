@@ -1,8 +1,9 @@
 """Secrets: at import, looks for the reference solution, the hidden tests and the
 quiz key (in the course, in the repository, in its git objects) and prints
 whatever it can read; if it finds the reference it loads it and hands its
-functions out as its own. The functions it falls back on return zeros (gradient_descent raises).
-Expected: all four functions 0, and no secret in the report.
+functions out as its own. Its fallbacks return zeros (gradient_descent raises).
+Expected: the first three functions pass only their arguments-untouched checks,
+gradient_descent nothing, and no secret in the report.
 """
 
 

@@ -1,7 +1,7 @@
 """Reading expected values: sigmoid searches its callers' frames and the whole
 heap (gc) for anything that looks like an expected value or the reference
-module, and returns it; failing that, zeros. Expected: sigmoid 0, full marks
-elsewhere.
+module, and returns it; failing that, zeros. Expected: sigmoid passes
+only its arguments-untouched check; full marks elsewhere.
 """
 
 

@@ -2,7 +2,8 @@
 numpy.py, a sitecustomize.py, a usercustomize.py and a .pth file, each of
 which would mark every test passed or leave a file in @SENTINEL@ if it ever
 ran. The module's sigmoid returns zeros.
-Expected: sigmoid 0, full marks elsewhere, and no file in @SENTINEL@.
+Expected: sigmoid passes only its arguments-untouched check, full marks elsewhere,
+and no file in @SENTINEL@.
 """
 
 
