@@ -81,10 +81,9 @@ def grade_exercise(name, submission, root, json_path, html_path, gradescope_path
     for note in sub.notes:
         click.echo(f"note: {note}")
     result = grade(exercise, sub, figures=html_path is not None)
-    shown = student_view(result, hide_hidden)
-    click.echo(terminal.render(shown, color=sys.stdout.isatty()))
-    if json_path:
+    if json_path:  # first: a terminal that fails to print must not cost the report
         save_json(result, json_path)
+    shown = student_view(result, hide_hidden)
     if html_path:
         from .render import html
 
@@ -93,6 +92,7 @@ def grade_exercise(name, submission, root, json_path, html_path, gradescope_path
         from .render import gradescope
 
         write_atomic(gradescope_path, gradescope.render(shown))
+    click.echo(terminal.render(shown, color=sys.stdout.isatty()))
     if fail_under is not None and result.score < fail_under:
         sys.exit(1)
 

@@ -108,8 +108,10 @@ class Grading:
         return bool(tests) and all(t.passed for t in tests)
 
     def call(self, part, fn, args):
-        # No double jeopardy: other parts' functions not yet judged correct are
-        # served by the reference, from this trusted process.
+        # No double jeopardy: the functions of the parts before this one that
+        # were not judged correct are served by the reference, from this
+        # trusted process. Never later parts: a later function could give away
+        # this part's answer (sigmoid(z) is exp(-cost) of a one-point data set).
         oracles = self._oracles(part)
         outcome = self.sandbox.call(fn, args, oracles, self._oracle)
         self.student_seconds += outcome.seconds
@@ -128,7 +130,8 @@ class Grading:
     def _oracles(self, part):
         if not self.reference:
             return []
-        return [p.function for p in self.exercise.parts if p is not part and not self.judged_correct(p)]
+        earlier = self.exercise.parts[: self.exercise.parts.index(part)]
+        return [p.function for p in earlier if not self.judged_correct(p)]
 
     def _oracle(self, fn, args):
         return getattr(self.reference.module, fn)(*args)
@@ -235,7 +238,8 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
 
 
 def _private_paths(exercise: Exercise, extra) -> list:
-    paths = [exercise.solution_folder] if exercise.solution_folder else []
+    # Every exercise's solutions, not only this one's.
+    paths = [exercise.solution_folder.parent] if exercise.solution_folder else []
     return [str(p) for p in (*paths, *extra)]
 
 

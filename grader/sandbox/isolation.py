@@ -1,22 +1,32 @@
 """What the operating system lets us do to isolate a worker, and doing it.
 
-Three levels, probed once per process and never assumed:
+Four levels, strongest first, probed once per process and never assumed:
 
 - ``namespaces+uid`` (Linux, started as root): new mount, network, PID, IPC and
-  UTS namespaces, the solutions and other private folders covered by empty
-  file systems, a private /tmp, and a throwaway uid of its own.
+  UTS namespaces; a root file system of its own holding only the interpreter,
+  the system's libraries and /etc (read-only), an empty /tmp and the working
+  folder; and a throwaway uid of its own.
 - ``user-namespaces`` (Linux, unprivileged user namespaces allowed): the same
-  namespaces inside a user namespace, without the change of uid.
-- ``process``: a process of its own with resource limits only.
+  namespaces and root inside a user namespace, as a non-root uid there.
+- ``uid`` (started as root, namespaces refused, as in many containers): a
+  throwaway uid and the resource limits; the file system is the host's.
+- ``process``: a process of its own with the resource limits; on Linux
+  (x86_64, aarch64) a seccomp filter also stops it from starting processes and
+  from signalling or tracing any process but itself (seccomp.py).
 
+GRADER_ISOLATION=LEVEL caps the level (tests use it to exercise the weaker ones).
 Every level sets the resource limits and starts the worker in a new session.
 """
 import ctypes
 import ctypes.util
+import errno
+import itertools
 import os
+import platform
 import resource
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass
 
 CLONE_NEWNS = 0x00020000
@@ -25,13 +35,20 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 4096, 16384, 1 << 18, 1 << 21
+MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
-# Sandbox uids sit far above any real account's.
+# Sandbox uids sit far above any real account's; each sandbox gets its own.
 UID_BASE = 200_000
+# The uid student code has inside a user namespace: not 0, so exec drops every capability.
+INSIDE_UID = 1000
+WORKDIR = "/tmp/work"
 
-LEVELS = ("namespaces+uid", "user-namespaces", "process")
+LEVELS = ("namespaces+uid", "user-namespaces", "uid", "process")
+NAMESPACE_LEVELS = LEVELS[:2]
+UID_LEVELS = ("namespaces+uid", "uid")
 
 
 @dataclass(frozen=True)
@@ -39,8 +56,11 @@ class Limits:
     """Resource limits for one worker (from the exercise manifest)."""
 
     call_seconds: float = 5.0
+    # What the reference helpers served to one call may take on top (a round
+    # trip costs ~0.2 ms: the lab's 10000-step run needs ~2 s of them).
+    helper_seconds: float = 10.0
     memory_mb: int = 1024
-    cpu_seconds: int = 120
+    cpu_seconds: int = 120  # over the worker's whole life; each call also gets call_seconds of CPU
     processes: int = 32
     file_mb: int = 16
     open_files: int = 256
@@ -50,6 +70,7 @@ class Limits:
 def _libc():
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+    libc.syscall.restype = ctypes.c_long
     return libc
 
 
@@ -60,35 +81,24 @@ def _check(result, what):
 
 
 def _mount(libc, source, target, fstype, flags, data):
-    _check(
-        libc.mount(source, target.encode(), fstype, flags, data),
-        f"mount {target}",
-    )
+    _check(libc.mount(source, target.encode(), fstype, flags, data), f"mount {target}")
 
 
-def _enter_namespaces(libc, level):
-    flags = NAMESPACES | (CLONE_NEWUSER if level == "user-namespaces" else 0)
-    uid, gid = os.getuid(), os.getgid()
-    _check(libc.unshare(flags), "unshare")
-    if level == "user-namespaces":
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write(f"0 {uid} 1")
-        with open("/proc/self/gid_map", "w") as f:
-            f.write(f"0 {gid} 1")
-    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE, None)
-
+# -- the folders a worker may see ------------------------------------------------
 
 def python_paths():
-    """Folders the worker's interpreter needs (stdlib, venv, site-packages); never hidden."""
+    """Folders the worker's interpreter needs (stdlib, venv, site-packages)."""
     import numpy
 
-    found = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(sys.executable))}
+    found = {p for p in (sys.prefix, sys.base_prefix, os.path.dirname(sys.executable))}
     found.add(os.path.dirname(os.path.realpath(sys.executable)))
-    found.add(os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__))))
-    found.update(os.path.realpath(p) for p in sys.path if p.endswith(("site-packages", "dist-packages")))
-    return _outermost(p for p in found if os.path.isdir(p))
+    found.add(os.path.dirname(os.path.dirname(numpy.__file__)))
+    found.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    return [p for p in found if os.path.isdir(p)]
+
+
+def _under(path, folder):
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _outermost(paths):
@@ -99,92 +109,180 @@ def _outermost(paths):
     return result
 
 
-def _under(path, folder):
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+def root_plan():
+    """What the worker's root file system is made of: (binds, links).
 
-
-def hideable(paths):
-    """The paths that can be covered without hiding the interpreter itself."""
-    needed = python_paths()
-    result = []
-    for path in paths:
-        real = os.path.realpath(path)
-        if not os.path.isdir(real) or real == "/" or _under(real, "/tmp"):
-            continue
-        if any(_under(n, real) for n in needed):
-            continue
-        result.append(real)
-    return _outermost(result)
-
-
-def closed_ancestors(needed):
-    """Folders on the way to `needed` that other users cannot enter (such as /root)."""
-    closed = set()
-    for path in needed:
-        parts = path.strip(os.sep).split(os.sep)
-        for i in range(1, len(parts)):
-            folder = os.sep + os.sep.join(parts[:i])
-            if not os.stat(folder).st_mode & 0o001:
-                closed.add(folder)
-                break
-    return _outermost(closed)
-
-
-def _cover(libc, folder, keep, options):
-    """Mount an empty tmpfs on `folder`, then bind the paths in `keep` back into it."""
-    keep = [k for k in keep if _under(k, folder) and k != folder]
-    fds = [os.open(k, os.O_PATH | os.O_DIRECTORY) for k in keep]
-    _mount(libc, b"tmpfs", folder, b"tmpfs", MS_NOSUID | MS_NODEV, options)
-    for path, fd in zip(keep, fds):
-        os.makedirs(path, exist_ok=True)
-        _mount(libc, f"/proc/self/fd/{fd}".encode(), path, None, MS_BIND | MS_REC, None)
-        os.close(fd)
-
-
-def prepare(level, limits, uid, module_name, source, hide, files=None):
-    """Build the function that runs in the child between fork and exec.
-
-    At namespace levels it writes the module (and `files`, name -> text) into a
-    fresh private /tmp and returns the module's path; at the process level the
-    caller writes them into a folder of its own.
+    `binds` are (source, target) pairs mounted read-only: the system's
+    programs, libraries and /etc, and the interpreter's folders, each at its
+    real path and at the path the interpreter knows it by (a venv's
+    bin/python must be found where sys.executable says). `links` recreate the
+    top-level symbolic links of merged-/usr systems (/lib -> usr/lib).
     """
-    libc = _libc() if level != "process" else None
-    module_file = f"/tmp/work/{module_name}.py"
-    needed = python_paths() if level != "process" else []
-    closed = closed_ancestors(needed) if level == "namespaces+uid" else []
+    links, targets = {}, {}
+    for name in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"):
+        path = "/" + name
+        if os.path.islink(path):
+            links[path] = os.readlink(path)
+        elif os.path.isdir(path):
+            targets[path] = path
+    for path in python_paths():
+        real = os.path.realpath(path)
+        for target in {real, os.path.abspath(path)}:
+            if not any(_under(target, link) for link in links):
+                targets[target] = real
+    keep = _outermost(targets)
+    return [(targets[t], t) for t in keep], links
+
+
+# -- the namespace levels: a root of our own ------------------------------------------
+
+_DEVICES = ("null", "zero", "full", "random", "urandom")
+_MOUNT_FLAGS = {  # statvfs f_flag bit -> mount flag, to keep locked flags on a read-only remount
+    1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC,
+    1024: MS_NOATIME, 2048: MS_NODIRATIME, 4096: MS_RELATIME,
+}
+_PIVOT_ROOT = {"x86_64": 155, "amd64": 155, "aarch64": 41, "arm64": 41, "riscv64": 41,
+               "ppc64le": 203, "ppc64": 203, "s390x": 217, "i686": 217, "armv7l": 218}
+
+
+def _mount_flags(path):
+    flags = os.statvfs(path).f_flag
+    return sum(m for bit, m in _MOUNT_FLAGS.items() if flags & bit)
+
+
+def _submounts(target):
+    """Mount points at or below `target` (from /proc/self/mountinfo)."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4].encode().decode("unicode_escape")
+            if _under(point, target):
+                found.append(point)
+    return found
+
+
+def _enter_namespaces(libc, level):
+    flags = NAMESPACES | (CLONE_NEWUSER if level == "user-namespaces" else 0)
+    uid, gid = os.getuid(), os.getgid()
+    _check(libc.unshare(flags), "unshare")
+    if level == "user-namespaces":
+        # Only our own ids, mapped to a non-root id: the exec that follows the
+        # set-up drops every capability the new namespace gave us.
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"{INSIDE_UID} {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"{INSIDE_UID} {gid} 1")
+    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE, None)
+
+
+def _build_root(libc, plan, files, owner):
+    """Make a tmpfs the root file system: the plan's folders read-only, /dev's
+    harmless devices, an empty /tmp and WORKDIR holding `files` (owned by `owner`)."""
+    binds, links = plan
+    sources = [(os.open(src, os.O_PATH), target) for src, target in binds]
+    devices = [(os.open(f"/dev/{d}", os.O_PATH), f"/dev/{d}") for d in _DEVICES if os.path.exists(f"/dev/{d}")]
+    # /tmp becomes the new root: the old /tmp is covered on the way.
+    new = "/tmp"
+    _mount(libc, b"tmpfs", new, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=755")
+    for fd, target in sources:
+        where = new + target
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(where, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(where), exist_ok=True)
+            open(where, "w").close()
+        _mount(libc, f"/proc/self/fd/{fd}".encode(), where, None, MS_BIND | MS_REC, None)
+        for point in _submounts(where):
+            _mount(libc, None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _mount_flags(point), None)
+        os.close(fd)
+    os.makedirs(new + "/dev", mode=0o755)
+    for fd, target in devices:
+        open(new + target, "w").close()
+        _mount(libc, f"/proc/self/fd/{fd}".encode(), new + target, None, MS_BIND, None)
+        os.close(fd)
+    for path, target in links.items():
+        os.symlink(target, new + path)
+    for folder in ("/tmp", "/dev/shm", "/var/tmp"):
+        os.makedirs(new + folder, exist_ok=True)
+        os.chmod(new + folder, 0o1777)
+    os.makedirs(new + WORKDIR, mode=0o700)
+    _write_files(new + WORKDIR, files, owner)
+    os.chdir(new)
+    number = _PIVOT_ROOT.get(platform.machine().lower())
+    if number is None:
+        raise OSError(errno.ENOSYS, f"pivot_root: unknown machine {platform.machine()}")
+    # pivot_root(".", ".") stacks the old root on the new one; detaching it leaves no way back.
+    _check(libc.syscall(number, b".", b"."), "pivot_root")
+    _check(libc.umount2(b".", MNT_DETACH), "umount old root")
+    os.chdir(WORKDIR)
+
+
+def _write_files(folder, files, owner):
+    for name, text in files.items():
+        path = os.path.join(folder, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        if owner is not None:
+            os.chown(path, owner, owner)
+    if owner is not None:
+        os.chown(folder, owner, owner)
+
+
+# -- starting a worker ------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """How one worker is started: the function run between fork and exec,
+    and where its files are (`workdir` as the worker sees it; `host_dir` is
+    the grader's folder to remove afterwards, at the levels without a root of
+    their own)."""
+
+    preexec: object
+    workdir: str
+    host_dir: str | None
+    uid: int | None
+    no_fork: bool  # the worker must install the seccomp filter (seccomp.py) before student code runs
+
+
+def prepare(level, limits, files, hide=()):
+    """Plan a worker at `level` holding `files` (name -> text) in its working folder.
+
+    `hide`: folders that must stay invisible even if the root plan includes them
+    (namespace levels only; nothing is hidden at the others).
+    """
+    uid = sandbox_uid() if level in UID_LEVELS else None
+    libc = _libc() if sys.platform.startswith("linux") else None
+    host_dir = None
+    if level in NAMESPACE_LEVELS:
+        plan = root_plan()
+        hidden = [h for h in (os.path.realpath(p) for p in hide) if os.path.isdir(h)]
+        workdir = WORKDIR
+    else:
+        host_dir = workdir = tempfile.mkdtemp(prefix="grader-")
+        _write_files(workdir, files, uid)
 
     def preexec():
-        if level != "process":
+        if level in NAMESPACE_LEVELS:
             _enter_namespaces(libc, level)
-            for path in hide:
-                _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=000")
-            for path in closed:
-                _cover(libc, path, needed, b"size=4k,mode=755")
-            for path in ("/tmp", "/var/tmp", "/dev/shm"):
+            _build_root(libc, plan, files, uid)
+            for path in hidden:
                 if os.path.isdir(path):
-                    _cover(libc, path, needed, b"size=64m,mode=1777")
-            os.makedirs("/tmp/work", mode=0o700)
-            written = {module_file: source}
-            written.update({f"/tmp/work/{name}": text for name, text in (files or {}).items()})
-            for path, text in written.items():
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(text)
-                if level == "namespaces+uid":
-                    os.chown(path, uid, uid)
-            if level == "namespaces+uid":
-                os.chown("/tmp/work", uid, uid)
-            os.chdir("/tmp/work")
+                    _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=000")
         _set_limits(limits, level)
-        if level == "namespaces+uid":
+        if uid is not None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-        if sys.platform.startswith("linux"):
-            libc_ = libc or _libc()
-            libc_.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-            libc_.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if libc is not None:
+            libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
-    return preexec, module_file
+    # RLIMIT_NPROC holds a throwaway uid; it cannot hold the grader's own uid,
+    # nor the real root user, whom the kernel exempts even inside a user namespace.
+    no_fork = level == "process" or (level == "user-namespaces" and os.geteuid() == 0)
+    return Plan(preexec, workdir, host_dir, uid, no_fork)
 
 
 def _set_limits(limits, level):
@@ -201,54 +299,81 @@ def _set_limits(limits, level):
     limit(resource.RLIMIT_FSIZE, limits.file_mb * mb)
     limit(resource.RLIMIT_NOFILE, limits.open_files)
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 2))
-    if level == "namespaces+uid":
+    if level != "process":
+        # Counted per uid: the sandbox's own (or, in a user namespace, its own
+        # uid there), so the limit holds the sandbox alone. At the process
+        # level the uid is the grader's: the seccomp filter does this job.
         limit(resource.RLIMIT_NPROC, limits.processes)
 
 
-def probe():
-    """The strongest isolation level that works here, tried in a throwaway child."""
-    global _PROBED
-    if _PROBED is not None:
-        return _PROBED
-    _PROBED = "process"
-    if sys.platform.startswith("linux") and os.environ.get("GRADER_ISOLATION") != "process":
-        candidates = ["namespaces+uid"] if os.geteuid() == 0 else []
-        candidates.append("user-namespaces")
-        for level in candidates:
-            if _try_level(level):
-                _PROBED = level
-                break
-    return _PROBED
-
+# -- probing ---------------------------------------------------------------------
 
 _PROBED = None
 
 
-def _try_level(level):
+def probe():
+    """The strongest isolation level that works here (at most GRADER_ISOLATION's)."""
+    global _PROBED
+    if _PROBED is not None:
+        return _PROBED
+    wanted = os.environ.get("GRADER_ISOLATION", "").strip() or LEVELS[0]
+    if wanted not in LEVELS:
+        from ..course import GraderError
+
+        raise GraderError(f"GRADER_ISOLATION={wanted!r} is not one of {', '.join(LEVELS)}")
+    for level in LEVELS[LEVELS.index(wanted):]:
+        if _usable(level):
+            _PROBED = level
+            return level
+    raise AssertionError("unreachable: the process level always works")
+
+
+def _usable(level):
+    if level == "process":
+        return True
+    if not sys.platform.startswith("linux"):
+        return False
+    if level in UID_LEVELS and os.geteuid() != 0:
+        return False
     try:
         libc = _libc()
-    except OSError:
+        plan = root_plan() if level in NAMESPACE_LEVELS else None
+    except (OSError, ImportError):
         return False
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            _enter_namespaces(libc, level)
-            _mount(libc, b"tmpfs", "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m")
-            code = 0
+            if plan is not None:
+                _enter_namespaces(libc, level)
+                _build_root(libc, plan, {"probe.py": ""}, UID_BASE if level == "namespaces+uid" else None)
+                code = 0 if os.path.exists(sys.executable) else 1
+            else:
+                # Without a root of its own, the throwaway uid must reach the interpreter where it is.
+                needed = [sys.executable, *python_paths()]
+                os.setgid(UID_BASE)
+                os.setuid(UID_BASE)
+                code = 0 if all(os.access(p, os.R_OK | os.X_OK) for p in needed) else 1
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status) == 0
 
 
+_COUNTER = itertools.count()
+
+
 def sandbox_uid():
-    """A uid of this grading process's own, so limits and clean-up stay per worker."""
-    return UID_BASE + os.getpid()
+    """A uid of this sandbox's own, so limits and clean-up stay per worker."""
+    return UID_BASE + (os.getpid() % (1 << 22)) * 64 + next(_COUNTER) % 64
 
 
 def kill_uid(uid):
-    """SIGKILL every process running as `uid` (used when the worker had one of its own)."""
+    """SIGKILL every process running as `uid` (used when the worker had one of its own).
+
+    kill(-1) signals all of them in one pass under the kernel's task-list lock,
+    so none can fork its way out of it.
+    """
     pid = os.fork()
     if pid == 0:
         try:

@@ -15,7 +15,7 @@ import struct
 ALLOWED_DTYPES = frozenset(
     ["<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1"]
 )
-MAX_MESSAGE = 64 * 1024 * 1024
+MAX_MESSAGE = 16 * 1024 * 1024
 MAX_DEPTH = 20
 _HEADER = struct.Struct(">I")
 
@@ -30,11 +30,16 @@ class Opaque:
     __slots__ = ("type_name", "text")
 
     def __init__(self, type_name, text):
-        self.type_name = str(type_name)[:200]
-        self.text = str(text)[:300]
+        # Both come from student code: printable characters only.
+        self.type_name = _printable(type_name, 200)
+        self.text = _printable(text, 300)
 
     def __repr__(self):
         return f"<{self.type_name} object>"
+
+
+def _printable(text, limit):
+    return "".join(c if c.isprintable() else "?" for c in str(text)[:limit])
 
 
 def _numpy():
@@ -137,8 +142,8 @@ class Unpacker:
             del self.buffer[: 4 + size]
             try:
                 message = json.loads(body)
-            except ValueError as exc:
-                raise WireError(f"unreadable message: {exc}") from None
+            except (ValueError, RecursionError) as exc:
+                raise WireError(f"unreadable message: {type(exc).__name__}") from None
             if type(message) is not dict:
                 raise WireError("message is not an object")
             messages.append(message)

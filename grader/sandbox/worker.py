@@ -1,11 +1,13 @@
 # The program that runs student code, inside the sandbox.
 #
 # It is never imported by the grader: the grader runs `python -I -c` with the
-# text of wire.py followed by this file's text, so `encode`, `decode`, `pack`
-# and `Unpacker` below come from wire.py. Everything here is untrusted once the
-# student's module is loaded: the grader believes nothing it says except as
-# plain data to be checked.
+# texts of wire.py, seccomp.py and this file, so `encode`, `decode`, `pack`
+# and `Unpacker` below come from wire.py and `install_filter` from seccomp.py.
+# Everything here is untrusted once the student's module is loaded: the grader
+# believes nothing it says except as plain data to be checked.
+import math
 import os
+import resource
 import sys
 import time
 import traceback
@@ -65,9 +67,28 @@ def _student_lines(exc, path):
     return [{"line": f.lineno, "code": (f.line or "").strip()[:200]} for f in frames[-3:]]
 
 
+def _category(exc):
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, RecursionError):
+        return "recursion"
+    if not isinstance(exc, Exception) or type(exc).__name__ == "Exit":  # SystemExit, KeyboardInterrupt, pytest.exit
+        return "exit"
+    return ""
+
+
 def _describe(exc, path):
-    text = str(exc)[:500] if not isinstance(exc, SystemExit) else repr(exc.code)[:200]
-    return {"op": "error", "type": type(exc).__name__, "message": text, "where": _student_lines(exc, path)}
+    # str() of a student's exception is student code: it may raise too.
+    try:
+        text = str(exc)[:500] if not isinstance(exc, SystemExit) else repr(exc.code)[:200]
+    except BaseException:  # noqa: B902
+        text = "(its message could not be read)"
+    try:
+        where = _student_lines(exc, path)
+    except BaseException:  # noqa: B902
+        where = []
+    return {"op": "error", "type": str(type(exc).__name__)[:100], "message": text, "where": where,
+            "category": _category(exc)}
 
 
 def load(path, name):
@@ -92,6 +113,23 @@ def make_oracle(channel, name):
     return oracle
 
 
+def _limit_cpu(seconds):
+    """Let this call use `seconds` more CPU time than the process has used so far.
+
+    RLIMIT_CPU counts over the process's life, so the soft limit moves with
+    each call; the hard limit (the worker's lifetime budget) stays.
+    """
+    try:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        soft = math.ceil(usage.ru_utime + usage.ru_stime + float(seconds)) + 1
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (TypeError, ValueError, OSError):
+        pass  # student code may have lowered the hard limit itself
+
+
 def serve(channel, module, path, streams):
     import numpy as np
 
@@ -101,6 +139,7 @@ def serve(channel, module, path, streams):
             continue
         for s in streams:
             s.budget, s.dropped = CAPTURE_LIMIT, 0
+        _limit_cpu(request.get("cpu"))
         fn = getattr(module, request["fn"], None)
         saved = {}
         for name in request.get("oracles", []):
@@ -116,6 +155,7 @@ def serve(channel, module, path, streams):
             reply["args_after"] = [encode(a) if type(a) is np.ndarray else None for a in args]
         except BaseException as exc:  # noqa: B902 - every exit route of student code is a result
             reply = _describe(exc, path)
+        reply["id"] = request.get("id")
         reply["seconds"] = time.perf_counter() - start
         reply["dropped"] = sum(s.dropped for s in streams)
         for name, original in saved.items():
@@ -125,7 +165,7 @@ def serve(channel, module, path, streams):
 
 def main():
     rfd, wfd = int(sys.argv[1]), int(sys.argv[2])
-    path, name, pidns = sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+    path, name, pidns, no_fork = sys.argv[3], sys.argv[4], sys.argv[5] == "1", sys.argv[6] == "nofork"
     if pidns:
         # The first child of a process that unshared its PID namespace is that
         # namespace's init: when it dies, the kernel kills everything inside.
@@ -141,6 +181,11 @@ def main():
         import ctypes
 
         ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    if no_fork:
+        try:
+            install_filter()  # noqa: F821 - from seccomp.py
+        except OSError:
+            pass  # a kernel without seccomp: the process level without it
     import numpy  # noqa: F401 - warm import before timing student code
 
     # Support modules the grader wrote beside the student's module are importable.

@@ -1,0 +1,67 @@
+"""Verdicts: compute_gradient_logistic returns an object that claims to equal
+anything, to be any length and to hold itself at every index.
+Expected: compute_gradient_logistic passes only its arguments-untouched check;
+full marks elsewhere.
+"""
+
+
+import numpy as np
+
+
+def sigmoid(z):
+    """1 / (1 + e^(-z)), elementwise; a scalar in gives a numpy scalar out."""
+    z = np.asarray(z, dtype=np.float64)
+    result = np.exp(-np.logaddexp(0.0, -z))
+    return result[()] if result.ndim == 0 else result
+
+
+def compute_cost_logistic(X, y, w, b):
+    """Mean logistic loss of the model g(X @ w + b) on labels y."""
+    z = X @ w + b
+    # -log g(z) = logaddexp(0, -z) and -log(1 - g(z)) = logaddexp(0, z)
+    losses = y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)
+    return float(np.mean(losses))
+
+
+class Liar:
+    """Equal to everything, as long as anything, everything inside."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, index):
+        return self
+
+    def __float__(self):
+        return 0.5
+
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(2)
+
+    __hash__ = object.__hash__
+
+
+def compute_gradient_logistic(X, y, w, b):
+    """Not a tuple, not numbers."""
+    return Liar()
+
+
+def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+    """Batch gradient descent; returns (w, b, J_history) (gradient and cost inlined)."""
+    w = np.array(w_in, dtype=np.float64)
+    b = float(b_in)
+    m = X.shape[0]
+    J_history = []
+    for _ in range(num_iters):
+        err = np.exp(-np.logaddexp(0.0, -(X @ w + b))) - y
+        w = w - alpha * (X.T @ err / m)
+        b = b - alpha * float(np.sum(err) / m)
+        z = X @ w + b
+        J_history.append(float(np.mean(y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z))))
+    return w, b, J_history

@@ -1,0 +1,37 @@
+"""Time: gradient_descent never returns; everything else is the reference.
+Expected: gradient_descent 0 (its first test "timed out after N s", the rest
+not run), full marks elsewhere, and the grade done in seconds.
+"""
+
+
+import numpy as np
+
+
+def sigmoid(z):
+    """1 / (1 + e^(-z)), elementwise; a scalar in gives a numpy scalar out."""
+    z = np.asarray(z, dtype=np.float64)
+    result = np.exp(-np.logaddexp(0.0, -z))
+    return result[()] if result.ndim == 0 else result
+
+
+def compute_cost_logistic(X, y, w, b):
+    """Mean logistic loss of the model g(X @ w + b) on labels y."""
+    z = X @ w + b
+    # -log g(z) = logaddexp(0, -z) and -log(1 - g(z)) = logaddexp(0, z)
+    losses = y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)
+    return float(np.mean(losses))
+
+
+def compute_gradient_logistic(X, y, w, b):
+    """Returns (dj_db, dj_dw): the gradient of the mean logistic loss (sigmoid inlined)."""
+    m = X.shape[0]
+    err = np.exp(-np.logaddexp(0.0, -(X @ w + b))) - y
+    dj_dw = X.T @ err / m
+    dj_db = float(np.sum(err) / m)
+    return dj_db, dj_dw
+
+
+def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
+    """Loops forever."""
+    while True:
+        pass
