@@ -190,10 +190,12 @@ def expect_same(student, reference, fn: str, *args, hints=(), rtol=RTOL, atol=AT
     return got
 
 
-def expect_unchanged(student, fn: str, *args) -> Any:
+def expect_unchanged(student, fn: str, *args, reference=None, rtol=RTOL, atol=ATOL) -> Any:
     """Call `fn` on `args` in the student's module; fail if it changed any array argument in place.
 
-    Returns the student's value. Arrays are compared exactly (NaN equals NaN).
+    With `reference`, the result must also match the reference's, so that a
+    function doing nothing earns nothing here. Returns the student's value.
+    Arrays are compared exactly (NaN equals NaN).
     """
     before = _copies(args)
     outcome = student.call(fn, *args)
@@ -209,6 +211,10 @@ def expect_unchanged(student, fn: str, *args) -> Any:
                            f"input: {show_call(fn, names, args)}\n"
                            "hint: leave the caller's arrays alone: `a = a - x` makes a new array, `a -= x` changes "
                            "the caller's; copy first (a = a.copy()) if you must change one")
+    if reference is not None:
+        found = problem(outcome.value, getattr(reference, fn)(*before), "", rtol, atol)
+        if found:
+            raise Mismatch(explain(found, fn, names, args, outcome.value, reference, ()))
     return outcome.value
 
 

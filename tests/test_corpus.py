@@ -73,7 +73,7 @@ BUGS = {
                 w -= alpha * dw
                 b -= alpha * db
                 history.append(compute_cost_logistic(X, y, w, b))
-            return w, b, history""", "w_in was changed in place"),
+            return w, b, history""", "changed its argument w_in in place"),
     "descent_not_simultaneous": ("gradient_descent", """
         def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
             w, b, history = w_in.copy(), b_in, []

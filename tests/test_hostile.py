@@ -32,7 +32,6 @@ PARTS = ["sigmoid", "compute_cost_logistic", "compute_gradient_logistic", "gradi
 FULL = "full"
 # Each part has a test that its arguments are left untouched: a function that
 # returns anything without changing them passes it, even a liar.
-UNTOUCHED = "untouched only"
 NOT_UNTOUCHED = "all but untouched"
 
 
@@ -133,17 +132,17 @@ class Graded:
         return {name: part["score"] for name, part in self.parts.items()}
 
     def expect(self, **verdicts):
-        """Each part: FULL, 0, UNTOUCHED (only its arguments-untouched test
-        passes), NOT_UNTOUCHED (all but that one), or the set of test-name
-        prefixes that pass (the rest fail)."""
+        """Each part: FULL, 0, NOT_UNTOUCHED (all but its arguments-untouched
+        test pass), or the set of test-name prefixes that pass (the rest fail).
+        The arguments-untouched test also wants a right result, so an attack
+        that returns garbage scores 0 there too."""
         for name in PARTS:
             part, verdict = self.parts[name], verdicts.get(name, FULL)
             passed = {t["name"] for t in part["tests"] if t["passed"]}
             untouched = {t["name"] for t in part["tests"] if t["name"].endswith(" not modified")}
-            if verdict in (UNTOUCHED, NOT_UNTOUCHED):
+            if verdict == NOT_UNTOUCHED:
                 assert len(untouched) == 1, (name, untouched)
-                everything = {t["name"] for t in part["tests"]}
-                verdict = untouched if verdict == UNTOUCHED else everything - untouched
+                verdict = {t["name"] for t in part["tests"]} - untouched
             if verdict == FULL:
                 assert part["score"] == part["max_score"] and len(passed) == len(part["tests"]), (name, self.scores())
             elif verdict == 0:
@@ -348,18 +347,18 @@ def test_failed_import_zeroes_the_functions_and_keeps_the_quiz(hostile, name, me
 ])
 def test_values_that_lie_are_the_wrong_type(hostile, name, part, message):
     graded = hostile(name)
-    graded.expect(**{part: UNTOUCHED})
+    graded.expect(**{part: 0})
     failed = [t["message"] for t in graded.parts[part]["tests"] if not t["passed"]]
     assert all(message in m for m in failed), failed
 
 
 def test_monkeypatching_numpy_and_pytest_changes_no_verdict(hostile):
-    hostile("monkeypatch_checkers").expect(sigmoid=UNTOUCHED, compute_cost_logistic=UNTOUCHED)
+    hostile("monkeypatch_checkers").expect(sigmoid=0, compute_cost_logistic=0)
 
 
 def test_printed_success_and_forged_report_lines_earn_nothing(hostile):
     graded = hostile("printed_passed")
-    graded.expect(sigmoid=UNTOUCHED, compute_cost_logistic=0)
+    graded.expect(sigmoid=0, compute_cost_logistic=0)
     for text in [graded.text, *_strings(graded.report)]:
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", text), repr(text)
     # Forged report lines stay inside the indented "printed:" block or the one-line message.
@@ -369,7 +368,7 @@ def test_printed_success_and_forged_report_lines_earn_nothing(hostile):
 @namespaces_only
 def test_forged_results_files_change_nothing(hostile):
     graded = hostile("forged_report")
-    graded.expect(compute_gradient_logistic=UNTOUCHED)
+    graded.expect(compute_gradient_logistic=0)
 
 
 # -- the submission folder ---------------------------------------------------------------------
@@ -377,7 +376,7 @@ def test_forged_results_files_change_nothing(hostile):
 def test_files_beside_the_module_have_no_effect(hostile, sentinel):
     # Run from inside the submission folder: `python -m grader` must not import its numpy.py either.
     graded = hostile("untrusted_folder", subprocess=True, cwd_in_submission=True)
-    graded.expect(sigmoid=UNTOUCHED)
+    graded.expect(sigmoid=0)
     assert sorted(p.name for p in sentinel.iterdir()) == ["inner", "secret.txt"]
 
 
@@ -386,7 +385,7 @@ def test_files_beside_the_module_have_no_effect(hostile, sentinel):
 @namespaces_only
 def test_solutions_hidden_tests_and_key_cannot_be_read(hostile):
     graded = hostile("read_secrets")
-    graded.expect(sigmoid=UNTOUCHED, compute_cost_logistic=UNTOUCHED, compute_gradient_logistic=UNTOUCHED,
+    graded.expect(sigmoid=0, compute_cost_logistic=0, compute_gradient_logistic=0,
                   gradient_descent=0)
     text = json.dumps(graded.report) + graded.text
     for secret in ("Reference solution for exercise3", 'q1 = \\"B\\"', "def test_", "sentinel secret", "logaddexp"):
@@ -402,19 +401,19 @@ def test_no_network(hostile):
         graded = hostile("network", port=listener.getsockname()[1])
         with pytest.raises(BlockingIOError):
             listener.accept()
-    graded.expect(sigmoid=UNTOUCHED)
+    graded.expect(sigmoid=0)
 
 
 def test_callers_frames_and_heap_hold_no_expected_value(hostile):
-    hostile("stack_frames").expect(sigmoid=UNTOUCHED)
+    hostile("stack_frames").expect(sigmoid=0)
 
 
 def test_hard_coded_public_answers_pass_only_the_public_examples(hostile):
     hostile("hardcoded_answers").expect(
-        sigmoid={"sigmoid(0) is 0.5", "z is not modified"},
-        compute_cost_logistic={"cost on the lab's data [w=[1,1],b=-3]", "X, y and w are not modified"},
-        compute_gradient_logistic={"gradient at w = [2, 3], b = 1", "X, y and w are not modified"},
-        gradient_descent={"the lab's run", "w_in is not modified"},
+        sigmoid={"sigmoid(0) is 0.5"},
+        compute_cost_logistic={"cost on the lab's data [w=[1,1],b=-3]"},
+        compute_gradient_logistic={"gradient at w = [2, 3], b = 1"},
+        gradient_descent={"the lab's run"},
     )
 
 
@@ -430,7 +429,7 @@ def test_mutated_inputs_touch_only_the_workers_copies(hostile):
 
 def test_reference_helpers_refuse_hostile_requests(hostile):
     graded = hostile("oracle_abuse")
-    graded.expect(sigmoid=UNTOUCHED, compute_gradient_logistic=0, gradient_descent=0)
+    graded.expect(sigmoid=0, compute_gradient_logistic=0, gradient_descent=0)
     assert graded.messages("compute_gradient_logistic")[0].startswith(f"compute_gradient_logistic() timed out after {CALL_SECONDS} s")
 
 
@@ -475,9 +474,9 @@ def test_uid_level_still_limits_and_kills(hostile, name, verdict):
 @pytest.mark.skipif(STRONGEST != "namespaces+uid", reason="needs a machine where both namespace levels work")
 @pytest.mark.parametrize("name, verdict", [
     ("fork_bomb", {"sigmoid": 0}),
-    ("read_secrets", {"sigmoid": UNTOUCHED, "compute_cost_logistic": UNTOUCHED, "compute_gradient_logistic": UNTOUCHED,
+    ("read_secrets", {"sigmoid": 0, "compute_cost_logistic": 0, "compute_gradient_logistic": 0,
                       "gradient_descent": 0}),
-    ("forged_report", {"compute_gradient_logistic": UNTOUCHED}),
+    ("forged_report", {"compute_gradient_logistic": 0}),
 ])
 def test_user_namespace_level_holds_too(hostile, name, verdict):
     graded = hostile(name, level="user-namespaces")
