@@ -44,6 +44,7 @@ class Figure:
         self.series: list[dict] = []
         self.notes: list[str] = []
         self.xlim = self.ylim = None
+        self._student = False  # inside attempt(): the series added are the student's
 
     def line(self, x, y, label: str, style: str = "solid") -> "Figure":
         """A line through the points (x[i], y[i]); ValueError when y is not len(x) numbers."""
@@ -70,13 +71,19 @@ class Figure:
 
         A student function that raised, timed out or returned something that is
         not numbers of the right length gives `what could not be drawn: why`.
+        Series added in the block are marked as the student's: the renderer
+        draws the rest once for every student and only these per student, in
+        the frame the rest sets (a note says when they leave it).
         """
+        self._student = True
         try:
             yield self
         except StudentFailure as failure:
             self.note(f"{what} could not be drawn: {_first_line(str(failure))}")
         except (ValueError, TypeError, ArithmeticError, IndexError, KeyError) as exc:
             self.note(f"{what} could not be drawn: {_first_line(str(exc)) or type(exc).__name__}")
+        finally:
+            self._student = False
 
     def _add(self, kind, x, y, label, **style):
         xs = numbers(x, "x values")
@@ -84,7 +91,8 @@ class Figure:
         if len(ys) != len(xs):
             raise ValueError(f"{label}: expected {len(xs)} values, got {len(ys)}")
         step = max(1, math.ceil(len(xs) / MAX_POINTS))
-        self.series.append({"kind": kind, "label": str(label), "x": xs[::step], "y": ys[::step], **style})
+        self.series.append({"kind": kind, "label": str(label), "x": xs[::step], "y": ys[::step], **style,
+                            **({"student": True} if self._student else {})})
         return self
 
     def to_dict(self) -> dict:

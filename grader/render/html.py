@@ -103,11 +103,11 @@ def _part(part, figures, public_only) -> str:
 
 
 def _figure(data: dict) -> str:
-    from .charts import figure_png
+    from .charts import figure_chart
 
     title = str(data.get("title") or data.get("name", "figure"))
-    notes = "".join(f"<br>{escape(str(n))}" for n in data.get("notes", []))
-    png = figure_png(data)
-    if png is None:
+    chart = figure_chart(data)
+    notes = "".join(f"<br>{escape(str(n))}" for n in [*data.get("notes", []), *(chart.notes if chart else [])])
+    if chart is None:
         return f'<p class="note">{escape(title)}: no picture.{notes}</p>' if notes else ""
-    return f"<figure>{image(png, title)}<figcaption>{escape(title)}{notes}</figcaption></figure>"
+    return f"<figure>{image(chart.png, title)}<figcaption>{escape(title)}{notes}</figcaption></figure>"

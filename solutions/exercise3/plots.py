@@ -15,6 +15,8 @@ LAB_X = np.array([[0.5, 1.5], [1, 1], [1.5, 0.5], [3, 0.5], [2, 2], [1, 2.5]])
 LAB_Y = np.array([0, 0, 0, 1, 1, 1])
 LAB_RUN = (0.1, 10000)  # alpha, iterations
 SHOWN_COSTS = 200
+COST_RANGE = (0.01, 1.0)  # a fixed frame: the reference runs from 0.68 down to 0.018
+AREA = ((0.0, 4.0), (0.0, 3.5))  # the part of the plane the decision boundary figure shows
 
 
 def lab_run(run):
@@ -47,6 +49,7 @@ def sigmoid_curve(student, reference):
 
 def cost_history(student, reference):
     figure = Figure("Cost during the lab's training run (alpha 0.1)", xlabel="iteration", ylabel="cost J(w,b)", yscale="log")
+    figure.limits(y=COST_RANGE)
     history = np.asarray(reference_run(reference)[2])
     shown = np.unique(np.linspace(0, len(history) - 1, SHOWN_COSTS).astype(int))
     figure.line(shown, history[shown], "reference", style="dashed")
@@ -59,21 +62,26 @@ def cost_history(student, reference):
 
 
 def _boundary(w, b):
-    """Two points of the line w . x + b = 0 across the plotted area."""
+    """The part of the line w . x + b = 0 inside the plotted area, as (x0 values, x1 values)."""
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (2,) or not np.isfinite(w).all() or not np.isfinite(float(b)):
         raise ValueError(f"w must be 2 finite numbers and b a finite number (got w of shape {w.shape})")
-    if abs(w[1]) > 1e-12:
-        x0 = np.array([0.0, 4.0])
-        return x0, -(w[0] * x0 + b) / w[1]
-    if abs(w[0]) > 1e-12:
-        return np.full(2, -b / w[0]), np.array([0.0, 3.5])
-    raise ValueError("w is zero, so there is no boundary")
+    if not np.abs(w).max() > 1e-12:
+        raise ValueError("w is zero, so there is no boundary")
+    (x_low, x_high), (y_low, y_high) = AREA
+    # Where the line meets the four sides of the area; the extreme two bound its visible part.
+    ends = [(x, -(w[0] * x + b) / w[1]) for x in (x_low, x_high) if abs(w[1]) > 1e-12]
+    ends += [(-(w[1] * y + b) / w[0], y) for y in (y_low, y_high) if abs(w[0]) > 1e-12]
+    ends = sorted((x, y) for x, y in ends if x_low <= x <= x_high and y_low <= y <= y_high)
+    if len(ends) < 2 or ends[0] == ends[-1]:
+        raise ValueError(f"the line w.x + b = 0 does not cross the plotted area (w = [{w[0]:.3g}, {w[1]:.3g}], b = {float(b):.3g})")
+    (xa, ya), (xb, yb) = ends[0], ends[-1]
+    return np.array([xa, xb]), np.array([ya, yb])
 
 
 def decision_boundary(student, reference):
     figure = Figure("Decision boundary after the lab's training run", xlabel="x0", ylabel="x1")
-    figure.limits(x=(0.0, 4.0), y=(0.0, 3.5))
+    figure.limits(*AREA)
     for label, marker, cls in (("y = 0", "o", 0), ("y = 1", "x", 1)):
         figure.points(LAB_X[LAB_Y == cls, 0], LAB_X[LAB_Y == cls, 1], label, marker=marker)
     w, b, _ = reference_run(reference)
