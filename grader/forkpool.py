@@ -117,6 +117,9 @@ class ForkPool:
         return child
 
     def _serve(self, task_fd: int, reply_fd: int) -> None:
+        from .sandbox import zygote
+
+        zygote.enable()  # this child starts many workers: fork them from a warm server
         with os.fdopen(task_fd, "rb") as tasks:
             for line in tasks:
                 reply = self.work(json.loads(line))

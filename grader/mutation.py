@@ -304,8 +304,12 @@ def _grade_at(index: int):
 
 
 def _verdicts_only():
-    """Pool initializer: a worker grades mutants only, so it needs no hints."""
+    """Pool initializer: a worker grades mutants only, so it needs no hints;
+    it starts many sandboxes, so they are forked from a warm server."""
+    from .sandbox import zygote
+
     testing.HINTS = False
+    zygote.enable()
 
 
 def available_cores() -> int:

@@ -73,8 +73,20 @@ def sentinel():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(params=["spawned", "forked"])
+def start(request, monkeypatch):
+    """How workers start: spawned fresh, or forked from the warm fork server
+    that batches use. Every attack must fail the same way under both."""
+    from grader.sandbox import zygote
+
+    if request.param == "forked":
+        monkeypatch.setenv("GRADER_FORKSERVER", "1")  # subprocesses too
+    yield request.param
+    zygote.disable()
+
+
 @pytest.fixture
-def hostile(course, sentinel, tmp_path, grade_cli, run_grade, monkeypatch):
+def hostile(course, sentinel, tmp_path, grade_cli, run_grade, monkeypatch, start):
     """hostile(name, level=None, subprocess=False, **subs) -> Graded: grade
     tests/hostile/NAME with every check applied, in-process unless `subprocess`."""
     from grader.sandbox import isolation

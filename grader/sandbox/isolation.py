@@ -246,21 +246,23 @@ class Plan:
     no_fork: bool  # the worker must install the seccomp filter (seccomp.py) before student code runs
 
 
-def prepare(level, limits, files, hide=()):
+def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
     """Plan a worker at `level` holding `files` (name -> text) in its working folder.
 
     `hide`: folders that must stay invisible even if the root plan includes them
-    (namespace levels only; nothing is hidden at the others).
+    (namespace levels only; nothing is hidden at the others). `host_dir`: the
+    folder to use at the other levels (default: a new temporary one). `uid`:
+    the throwaway uid at the uid levels (default: a new one).
     """
-    uid = sandbox_uid() if level in UID_LEVELS else None
+    uid = (uid or sandbox_uid()) if level in UID_LEVELS else None
     libc = _libc() if sys.platform.startswith("linux") else None
-    host_dir = None
     if level in NAMESPACE_LEVELS:
+        host_dir = None
         plan = root_plan()
         hidden = [h for h in (os.path.realpath(p) for p in hide) if os.path.isdir(h)]
         workdir = WORKDIR
     else:
-        host_dir = workdir = tempfile.mkdtemp(prefix="grader-")
+        host_dir = workdir = host_dir or tempfile.mkdtemp(prefix="grader-")
         _write_files(workdir, files, uid)
 
     def preexec():

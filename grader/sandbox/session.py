@@ -6,6 +6,7 @@ student prints, answers requests for the reference version of other functions
 ("oracles"), and decodes the reply into fresh values built here. Every string
 that comes from the worker is cleaned before it reaches a report.
 """
+import dataclasses
 import os
 import re
 import resource
@@ -14,17 +15,19 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable
 
-from . import isolation, wire
+from . import isolation, wire, zygote
 from .isolation import Limits
 
 _HERE = Path(__file__).parent
-WORKER_SOURCE = "\n".join((_HERE / name).read_text() for name in ("wire.py", "seccomp.py", "worker.py"))
+WORKER_SOURCE = "\n".join((_HERE / name).read_text() for name in ("wire.py", "seccomp.py", "worker.py")) + "\nmain()\n"
 # Arguments a student may send to a reference helper: plenty for any lab's data.
 ORACLE_MAX_ITEMS = 1_000_000
 
@@ -117,6 +120,12 @@ class Sandbox:
         if self.proc is not None:
             return
         module_file = f"{self.module_name}.py"
+        forks = zygote.shared()
+        if forks is not None:
+            try:
+                return self._fork(forks, module_file)
+            except OSError:
+                zygote.disable()  # a dead fork server: spawn from now on
         plan = isolation.prepare(self.level, self.limits, {**self.files, module_file: self.source}, self.hide)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
@@ -142,8 +151,38 @@ class Sandbox:
             raise
         os.close(to_worker_r)
         os.close(from_worker_w)
+        self._started(plan, to_worker_w, from_worker_r)
+
+    def _fork(self, forks, module_file):
+        """Start the worker as a fork of the warm fork server; it isolates itself the same way."""
+        uid = isolation.sandbox_uid() if self.level in isolation.UID_LEVELS else None
+        host_dir = None if self.level in isolation.NAMESPACE_LEVELS else tempfile.mkdtemp(prefix="grader-")
+        if host_dir and uid is not None:
+            os.chown(host_dir, uid, uid)
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        out_r, out_w = os.pipe()
+        try:
+            pid = forks.spawn((to_worker_r, from_worker_w, out_w))
+        except BaseException:
+            for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w, out_r, out_w):
+                os.close(fd)
+            if host_dir:
+                shutil.rmtree(host_dir, ignore_errors=True)
+            raise
+        for fd in (to_worker_r, from_worker_w, out_w):
+            os.close(fd)
+        self.proc = zygote.Forked(pid, out_r)
+        self._started(SimpleNamespace(uid=uid, host_dir=host_dir), to_worker_w, from_worker_r)
+        self._send({
+            "level": self.level, "limits": dataclasses.asdict(self.limits), "files": {**self.files, module_file: self.source},
+            "hide": list(self.hide), "host_dir": host_dir, "uid": uid, "module_file": module_file,
+            "module_name": self.module_name, "env": _worker_env(host_dir or isolation.WORKDIR),
+        })
+
+    def _started(self, plan, wfd, rfd):
         self.plan = plan
-        self.wfd, self.rfd = to_worker_w, from_worker_r
+        self.wfd, self.rfd = wfd, rfd
         self.out_fd = self.proc.stdout.fileno()
         self.out_open = True
         self.unpacker = wire.Unpacker()

@@ -57,9 +57,16 @@ def encode(value, depth=0):
         return value
     if kind is tuple:
         return {"$tuple": [encode(v, depth + 1) for v in value]}
-    if kind is list:
-        return [encode(v, depth + 1) for v in value]
     np = _numpy()
+    if kind is list:
+        # A long list of one numpy scalar type (a cost history) travels as one
+        # array and comes back as the same list of scalars.
+        if len(value) > 8 and isinstance(value[0], np.generic) and np.dtype(type(value[0])).type is type(value[0]):
+            first = type(value[0])
+            dt = np.dtype(first).newbyteorder("<")
+            if dt.str in ALLOWED_DTYPES and all(type(v) is first for v in value):
+                return {"$nplist": dt.str, "data": base64.b64encode(np.array(value, dtype=dt).tobytes()).decode("ascii")}
+        return [encode(v, depth + 1) for v in value]
     if kind is np.ndarray and value.dtype.newbyteorder("<").str in ALLOWED_DTYPES:
         arr = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
         return {
@@ -94,12 +101,14 @@ def decode(data, depth=0):
     if "$obj" in data:
         return Opaque(data.get("$obj", "object"), data.get("repr", ""))
     np = _numpy()
-    if "$nd" in data or "$np" in data:
-        dtype = data.get("$nd", data.get("$np"))
+    if "$nd" in data or "$np" in data or "$nplist" in data:
+        dtype = data.get("$nd", data.get("$np", data.get("$nplist")))
         if dtype not in ALLOWED_DTYPES or type(data.get("data")) is not str:
             raise WireError(f"refused dtype {dtype!r}")
         raw = base64.b64decode(data["data"], validate=True)
         flat = np.frombuffer(raw, dtype=np.dtype(dtype)).astype(np.dtype(dtype).newbyteorder("="))
+        if "$nplist" in data:
+            return list(flat)
         if "$np" in data:
             if flat.size != 1:
                 raise WireError("numpy scalar with wrong size")

@@ -1,7 +1,8 @@
 # The program that runs student code, inside the sandbox.
 #
 # It is never imported by the grader: the grader runs `python -I -c` with the
-# texts of wire.py, seccomp.py and this file, so `encode`, `decode`, `pack`
+# texts of wire.py, seccomp.py and this file and a call of main() (or forks it
+# from the fork server, see forkserver.py), so `encode`, `decode`, `pack`
 # and `Unpacker` below come from wire.py and `install_filter` from seccomp.py.
 # Everything here is untrusted once the student's module is loaded: the grader
 # believes nothing it says except as plain data to be checked.
@@ -206,6 +207,3 @@ def main():
     else:
         channel.send({"op": "ready"})
     serve(channel, module, path, streams)
-
-
-main()

@@ -1,0 +1,78 @@
+# The fork server ("zygote"): a warm interpreter that forks workers.
+#
+# Never imported by the grader: `zygote.py` runs `python -I -c` with the text of
+# isolation.py, wire.py, seccomp.py and worker.py followed by this file's. It
+# imports numpy once; each worker is then a fork of it instead of a fresh
+# interpreter. It runs no student code itself and never reads a submission: a
+# forked child reads its configuration (the student's files among it) from its
+# own pipe, so nothing of one student stays in the memory the next child copies.
+import socket
+import struct
+
+
+def _only_fds(keep):
+    """Close every descriptor above stderr except `keep` (the zygote's socket among them)."""
+    for name in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []:
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _read_config(fd):
+    unpacker = Unpacker()
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            os._exit(0)
+        messages = unpacker.feed(chunk)
+        if messages:
+            return messages[0]
+
+
+def _become_worker(rfd, wfd, out):
+    """In a fresh child: isolate exactly as a spawned worker would, then serve."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    _only_fds({rfd, wfd})
+    config = _read_config(rfd)
+    plan = prepare(config["level"], Limits(**config["limits"]), config["files"], config["hide"], config["host_dir"], config["uid"])
+    os.environ.clear()
+    os.environ.update(config["env"])
+    plan.preexec()
+    os.chdir(plan.workdir)
+    module_file = os.path.join(plan.workdir, config["module_file"])
+    pidns = "1" if config["level"] in NAMESPACE_LEVELS else "0"  # as for a spawned worker
+    sys.argv = ["-c", str(rfd), str(wfd), module_file, config["module_name"], pidns, "nofork" if plan.no_fork else "-"]
+    main()
+
+
+def zygote_main():
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the grader (PR_SET_PDEATHSIG)
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the workers
+    import numpy  # noqa: F401 - the point of this process: every worker starts with it
+
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 16, 3)
+        except OSError:
+            os._exit(0)
+        if not message or len(fds) != 3:
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                sock.close()
+                _become_worker(*fds)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(struct.pack("=i", pid))
