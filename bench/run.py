@@ -161,6 +161,7 @@ def main():
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
         single = single_verdicts(tmp, args.repeat)
@@ -172,8 +173,8 @@ def main():
     lines = [
         f"### {args.label}",
         "",
-        f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average before: "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}. Command: `python bench/run.py --label {args.label}`",
+        f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average before: {load}. "
+        f"Command: `python bench/run.py --label {args.label}`",
         "",
         f"- single verdict, correct vectorized, terminal report: {spread(single['plain'])}",
         f"- single verdict with --html: {spread(single['html'])}",
