@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 from .course import Exercise, GraderError
 from .quiz import check_answers, grade_quiz, load_key
@@ -63,6 +62,8 @@ class MemoReference:
 
 
 def _memo_key(fn, args, limit):
+    import numpy as np
+
     size = sum(a.size for a in args if isinstance(a, np.ndarray))
     if size > limit:
         return None
@@ -209,12 +210,15 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         public = not exercise.has_solutions()
     sandbox = Sandbox(submission.source, exercise.module, exercise.limits, hide=_private_paths(exercise, hide),
                       files=exercise.support_files())
-    sandbox.start()  # the worker imports numpy while pytest is imported here
+    sandbox.start()  # the worker starts while numpy, the reference and pytest are imported here
     result = GradeResult(exercise.name, exercise.max_score, student=student, isolation=sandbox.level, public_only=public)
     try:
         reference = None if public else load_reference(exercise.reference_file)
         figures = figures and not public and bool(exercise.plots)
         grading = Grading(exercise, submission, sandbox, reference, public, remember=figures)
+        import pytest  # noqa: F401 - imported while the worker starts, not after it is ready
+
+        from . import plugin  # noqa: F401
         failed_import = sandbox.wait_ready()
         folder = exercise.public_suites if public else exercise.hidden_suites
         files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]

@@ -88,11 +88,13 @@ def _mount(libc, source, target, fstype, flags, data):
 
 def python_paths():
     """Folders the worker's interpreter needs (stdlib, venv, site-packages)."""
-    import numpy
+    import importlib.util
 
+    # Found, not imported: the grader imports numpy while the worker starts.
+    numpy_init = importlib.util.find_spec("numpy").origin
     found = {p for p in (sys.prefix, sys.base_prefix, os.path.dirname(sys.executable))}
     found.add(os.path.dirname(os.path.realpath(sys.executable)))
-    found.add(os.path.dirname(os.path.dirname(numpy.__file__)))
+    found.add(os.path.dirname(os.path.dirname(numpy_init)))
     found.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
     return [p for p in found if os.path.isdir(p)]
 
