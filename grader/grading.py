@@ -45,6 +45,7 @@ class MemoReference:
         self.memo = {}
 
     def __getattr__(self, fn):
+        # Only reached once per name: the wrapper is kept as an attribute.
         target = getattr(self.module, fn)
         if not callable(target):
             return target
@@ -58,6 +59,7 @@ class MemoReference:
             return wire.decode(self.memo[key])  # a fresh copy each time
 
         call.__signature__ = inspect.signature(target)
+        setattr(self, fn, call)
         return call
 
 
@@ -81,6 +83,7 @@ class Grading:
         self.exercise = exercise
         self.sandbox = sandbox
         self.reference = reference
+        self._argnames: dict[str, list] = {}
         self.public = public
         self.seed_text = submission.digest
         self.results: dict[str, list[TestResult]] = {p.name: [] for p in exercise.parts}
@@ -98,11 +101,12 @@ class Grading:
         return part
 
     def argnames(self, fn):
-        target = getattr(self.reference, fn, None)
-        try:
-            return list(inspect.signature(target).parameters)
-        except (TypeError, ValueError):
-            return [f"arg{i}" for i in range(10)]
+        if fn not in self._argnames:
+            try:
+                self._argnames[fn] = list(inspect.signature(getattr(self.reference, fn, None)).parameters)
+            except (TypeError, ValueError):
+                self._argnames[fn] = [f"arg{i}" for i in range(10)]
+        return self._argnames[fn]
 
     def judged_correct(self, part) -> bool:
         tests = self.results[part.name]
