@@ -38,6 +38,18 @@ class GradeGroup(click.Group):
         formatter.write_usage("grade", "EXERCISE [OPTIONS]  |  grade COMMAND [ARGS]")
 
 
+class ExerciseCommand(click.Command):
+    """The hidden `exercise` command, shown as students type it."""
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage("grade", "EXERCISE [OPTIONS]")
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        # Named after the exercise, so hints read "grade exercise3 --help".
+        name = args[0] if args and not args[0].startswith("-") else info_name
+        return super().make_context(name, args, parent, **extra)
+
+
 def course_option(f):
     return click.option("--root", type=click.Path(file_okay=False, path_type=Path),
                         help="Course root (default: the nearest folder upward holding exercises/).")(f)
@@ -58,7 +70,7 @@ def cli():
     """
 
 
-@cli.command("exercise", hidden=True)
+@cli.command("exercise", hidden=True, cls=ExerciseCommand)
 @click.argument("name")
 @click.option("--submission", type=click.Path(path_type=Path), help="A folder with the module or a notebook (and quiz.toml), a .py file, or a notebook (.ipynb).")
 @course_option
