@@ -181,16 +181,21 @@ def check(result, what):
         raise OSError(ctypes.get_errno(), what)
 check(libc.unshare(0x00020000), "unshare")
 check(libc.mount(None, b"/", None, 16384 | (1 << 18), None), "make / private")
-parts = os.path.realpath(sys.prefix).strip("/").split("/")
-for i in range(1, len(parts)):
-    folder = "/" + "/".join(parts[:i])
-    if not os.stat(folder).st_mode & 0o001:
-        inner = folder + "/" + parts[i]
-        fd = os.open(inner, os.O_PATH)
-        check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=755"), "cover")
+# Both the venv (sys.prefix) and the interpreter it points to (sys.base_prefix).
+closed = {}
+for prefix in {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}:
+    parts = prefix.strip("/").split("/")
+    for i in range(1, len(parts)):
+        folder = "/" + "/".join(parts[:i])
+        if not os.stat(folder).st_mode & 0o001:
+            closed.setdefault(folder, set()).add(folder + "/" + parts[i])
+            break
+for folder, inners in closed.items():
+    fds = {inner: os.open(inner, os.O_PATH) for inner in inners}
+    check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=755"), "cover")
+    for inner, fd in fds.items():
         os.mkdir(inner)
         check(libc.mount(f"/proc/self/fd/{fd}".encode(), inner.encode(), None, 4096 | 16384, None), "bind back")
-        break
 os.execv(sys.executable, [sys.executable, "-m", "grader", *sys.argv[1:]])
 """
 
