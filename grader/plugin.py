@@ -72,12 +72,37 @@ class GraderPlugin:
         seed = hashlib.sha256(f"{self.grading.seed_text}:{request.node.nodeid}".encode()).digest()
         return np.random.default_rng(int.from_bytes(seed[:8], "little"))
 
+    def pytest_runtest_setup(self, item):
+        self.grading.stand_ins = set()
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            self.grading.record(item, _verdict(report, call))
+            verdict = _verdict(report, call)
+            if not verdict[0] and report.when == "call" and self.grading.stand_ins:
+                verdict = self._with_own_functions(item, verdict)
+            self.grading.record(item, verdict)
+
+    def _with_own_functions(self, item, verdict):
+        """A test failed while reference functions stood in for the student's
+        wrong ones. A student whose helpers are wrong in a consistent way (say
+        both return (dj_dw, dj_db)) may have this part right all the same: run
+        the test once more on the student's own functions, and count it as
+        passed if it passes so. Otherwise say which functions stood in."""
+        stand_ins = sorted(self.grading.stand_ins)
+        self.grading.own_only = True
+        try:
+            item.runtest()
+            return True, "", ""
+        except Exception:  # the retry failing leaves the first verdict as it was
+            passed, message, output = verdict
+            note = (f"\nnote: {', '.join(f'{n}()' for n in stand_ins)} of the reference stood in for yours here "
+                    "(judged wrong in its own part); with yours, this test fails too")
+            return passed, message + note, output
+        finally:
+            self.grading.own_only = False
 
 
 def _verdict(report, call):

@@ -149,7 +149,7 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=T
         summary = f"{int((~close).sum())} of {close.size} values differ"
         if expected.size <= SMALL:
             return f"{label}: expected {show(e)}, got {show(g)} ({summary})"
-        return f"{label}: {summary}; first at {at}: expected {e[index]!r}, got {g[index]!r}"
+        return f"{label}: {summary}; first at {at}: expected {float(e[index])!r}, got {float(g[index])!r}"
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
             if isinstance(expected, list) and isinstance(got, np.ndarray) and got.ndim == 1:
@@ -223,7 +223,8 @@ def expect_unchanged(student, fn: str, *args, reference=None, rtol=RTOL, atol=AT
     if reference is not None:
         found = problem(outcome.value, getattr(reference, fn)(*before), "", rtol, atol)
         if found:
-            raise Mismatch(explain(found, fn, names, args, outcome.value, reference, ()))
+            raise Mismatch("the arguments were left unchanged, but the "
+                           + explain(found, fn, names, args, outcome.value, reference, ()))
     return outcome.value
 
 

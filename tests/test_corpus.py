@@ -151,3 +151,22 @@ def test_bug_costs_points_only_in_its_part(exercise, tmp_path, name):
     messages = "\n".join(t.message for t in result.part(part).tests if not t.passed)
     assert shown in messages
     assert "input:" in messages or "not implemented" in messages
+
+
+def test_consistent_swap_costs_only_the_gradient_part(exercise, tmp_path):
+    """A student who returns (dj_dw, dj_db) and unpacks it the same way in
+    gradient_descent has the descent right: only the gradient part loses."""
+    source = with_function(BASE, BUGS["gradient_order_swapped"][1]).replace(
+        "db, dw = compute_gradient_logistic(X, y, w, b)", "dw, db = compute_gradient_logistic(X, y, w, b)")
+    result = grade_source(exercise, tmp_path / "swap", source)
+    scores = {p.name: p.score for p in result.parts}
+    assert scores == {"sigmoid": 15, "compute_cost_logistic": 20, "compute_gradient_logistic": 0,
+                      "gradient_descent": 20, "quiz": 20}
+
+
+def test_failure_says_which_reference_functions_stood_in(exercise, tmp_path):
+    source = with_function(with_function(BASE, BUGS["sigmoid_sign_flipped"][1]), BUGS["cost_missing_1_over_m"][1])
+    result = grade_source(exercise, tmp_path / "two_bugs", source)
+    failing = [t.message for t in result.part("compute_cost_logistic").tests if not t.passed]
+    assert failing and all("note: sigmoid() of the reference stood in for yours" in m for m in failing)
+    assert result.part("gradient_descent").score == 20
