@@ -24,6 +24,8 @@ class GradeGroup(click.Group):
     """`grade NAME ...` grades exercise NAME; other words are subcommands."""
 
     def parse_args(self, ctx, args):
+        if args[:1] == ["help"]:  # what newcomers type first
+            args = ["--help"]
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["exercise", *args]
         return super().parse_args(ctx, args)

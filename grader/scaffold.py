@@ -217,4 +217,5 @@ def new(name, root, title, module, functions):
     written = scaffold(course.root, name, title or name, module, list(functions) or ["predict"])
     for path in written:
         click.echo(f"  wrote {path.relative_to(course.root)}")
-    click.echo(f"Next: edit them, then run `grade check {name}` (it passes as scaffolded).")
+    where = f" --root {root}" if root else ""
+    click.echo(f"Next: edit them, then run `grade check {name}{where}` (it passes as scaffolded).")

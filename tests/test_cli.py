@@ -114,3 +114,9 @@ def test_hidden_test_source_never_shown(grade_cli, make_submission):
             code = line.strip()
             if len(code) > 25 and not code.startswith(("#", '"""', "@", "def ", "import ", "from ")):
                 assert code not in result.output
+
+
+def test_help_word_shows_the_usage(run_grade):
+    result = run_grade("help")
+    assert result.returncode == 0
+    assert "grade EXERCISE [OPTIONS]" in result.stdout and "batch" in result.stdout
