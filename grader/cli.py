@@ -7,8 +7,6 @@ from pathlib import Path
 import click
 
 from .course import Course, GraderError
-from .lab_notebook import build_notebook_command
-from .release import release_command
 
 
 class UserError(click.ClickException):
@@ -125,14 +123,13 @@ def list_exercises(root):
 
 main = cli
 
-cli.add_command(build_notebook_command)
-cli.add_command(release_command)
-from .lint import check  # noqa: E402 - subcommands register after the group exists
-cli.add_command(check)
-from .scaffold import new  # noqa: E402
-cli.add_command(new)
-from .batch import batch_command  # noqa: E402 - subcommands register after the group exists
+# Subcommands live in modules of their own; imported here, after the group exists.
+from .batch import batch_command  # noqa: E402
+from .lab_notebook import build_notebook_command  # noqa: E402
+from .lint import check  # noqa: E402
 from .publish import publish_command  # noqa: E402
+from .release import release_command  # noqa: E402
+from .scaffold import new  # noqa: E402
 
-cli.add_command(batch_command)
-cli.add_command(publish_command)
+for command in (batch_command, build_notebook_command, check, new, publish_command, release_command):
+    cli.add_command(command)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
-import json
 import os
 import sys
 import time
 from pathlib import Path
-
 
 from .course import Exercise, GraderError
 from .quiz import check_answers, grade_quiz, load_key
@@ -51,7 +49,7 @@ class MemoReference:
             return target
 
         def call(*args):
-            key = _memo_key(fn, args, self.MAX_ELEMENTS)
+            key = _call_key(fn, args, ()) if _elements(args) <= self.MAX_ELEMENTS else None
             if key is None:
                 return target(*args)
             if key not in self.memo:
@@ -63,16 +61,10 @@ class MemoReference:
         return call
 
 
-def _memo_key(fn, args, limit):
+def _elements(args) -> int:
     import numpy as np
 
-    size = sum(a.size for a in args if isinstance(a, np.ndarray))
-    if size > limit:
-        return None
-    try:
-        return fn + json.dumps([wire.encode(a) for a in args], sort_keys=True)
-    except (TypeError, ValueError):
-        return None
+    return sum(a.size for a in args if isinstance(a, np.ndarray))
 
 
 class Grading:
@@ -157,6 +149,7 @@ UNUSED_PYTEST_PLUGINS = (
 
 
 def _call_key(fn, args, oracles) -> str:
+    """One key for a call and its inputs (and the reference functions standing in)."""
     return hashlib.sha256(wire.pack({"fn": fn, "args": [wire.encode(a) for a in args], "oracles": oracles})).hexdigest()
 
 
