@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
-import os
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from .results import GradeResult, PartResult, TestResult
 from .sandbox import wire
 from .sandbox.session import Sandbox
 from .submission import Submission
+from .suites import Suites, suites_for
 
 _REFERENCES: dict = {}
 
@@ -102,6 +101,9 @@ class Grading:
                 self._argnames[fn] = [f"arg{i}" for i in range(10)]
         return self._argnames[fn]
 
+    def any_failed(self) -> bool:
+        return any(not t.passed for tests in self.results.values() for t in tests)
+
     def judged_correct(self, part) -> bool:
         tests = self.results[part.name]
         return bool(tests) and all(t.passed for t in tests)
@@ -142,57 +144,9 @@ class Grading:
         self.results[self.part_of(item).name].append(make_result(item, verdict, hidden=not self.public))
 
 
-UNUSED_PYTEST_PLUGINS = (
-    "terminal", "warnings", "logging", "junitxml", "pastebin", "doctest", "unraisableexception",
-    "threadexception", "faulthandler", "stepwise", "setuponly", "setupplan", "debugging", "legacypath",
-)
-
-
 def _call_key(fn, args, oracles) -> str:
     """One key for a call and its inputs (and the reference functions standing in)."""
     return hashlib.sha256(wire.pack({"fn": fn, "args": [wire.encode(a) for a in args], "oracles": oracles})).hexdigest()
-
-
-def run_suites(grading: Grading, folder: Path, files: list[Path], fail_fast: bool = False) -> None:
-    """Run pytest in this process on `files`, with the grader plugin (stopping at the first failure when `fail_fast`)."""
-    import pytest
-
-    from .plugin import GraderPlugin
-
-    args = [str(f) for f in files] + ["-x"] * fail_fast + [
-        "-s", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
-        "--rootdir", str(folder), "-c", os.devnull,
-    ]
-    for plugin in UNUSED_PYTEST_PLUGINS:  # less start-up work per submission
-        args += ["-p", f"no:{plugin}"]
-    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    # The suites' conftest modules must not replace the host's (our own tests run in-process too).
-    host_conftest = sys.modules.get("conftest")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        code = pytest.main(args, plugins=[GraderPlugin(grading)])
-    finally:
-        if saved is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
-        _forget_modules(folder)
-        if host_conftest is None:
-            sys.modules.pop("conftest", None)
-        else:
-            sys.modules["conftest"] = host_conftest
-    if code not in (0, 1):
-        raise GraderError(f"the test suites in {folder} could not run (pytest exit code {int(code)})")
-
-
-def _forget_modules(folder: Path) -> None:
-    """Drop the suites' modules from sys.modules: pytest would reuse a cached
-    `test_cost` for another exercise's suite of the same name."""
-    inside = str(folder) + os.sep  # pytest imports them by the paths we pass, which start so
-    for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if isinstance(path, str) and path.startswith(inside):
-            del sys.modules[name]
 
 
 def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None,
@@ -216,14 +170,10 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         reference = None if public else load_reference(exercise.reference_file)
         figures = figures and not public and bool(exercise.plots)
         grading = Grading(exercise, submission, sandbox, reference, public, remember=figures)
-        import pytest  # noqa: F401 - imported while the worker starts, not after it is ready
-
-        from . import plugin  # noqa: F401
+        suites = suites_of(exercise, public)  # collected while the worker starts (or long before, in a batch)
         failed_import = sandbox.wait_ready()
-        folder = exercise.public_suites if public else exercise.hidden_suites
-        files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
-        if failed_import is None and files:
-            run_suites(grading, folder, files, fail_fast)
+        if failed_import is None and suites:
+            suites.run(grading, fail_fast)
         for part in exercise.parts:
             result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
         result.parts.append(_quiz_part(exercise, submission, public))
@@ -239,6 +189,13 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
             test.message = submission.locate(test.message, exercise.module_file)
     result.seconds = round(time.perf_counter() - started, 4)
     return result
+
+
+def suites_of(exercise: Exercise, public: bool) -> Suites | None:
+    """The collected suites of the exercise's parts: the hidden ones, or the public checks."""
+    folder = exercise.public_suites if public else exercise.hidden_suites
+    files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
+    return suites_for(folder, files) if files else None
 
 
 def _private_paths(exercise: Exercise, extra) -> list:

@@ -325,14 +325,15 @@ def grade_mutants(exercise: Exercise, mutants: list[Mutant], jobs: int | None = 
     `progress(done, total)` is called after each verdict.
     """
     global _WORK
-    from .grading import load_reference
+    from .grading import load_reference, suites_of
     from .sandbox import isolation
 
     jobs = max(1, min(jobs or available_cores(), len(mutants) or 1))
     # Done once here, so that the forked workers inherit them instead of each redoing them.
     isolation.probe()
     load_reference(exercise.reference_file)
-    import pytest  # noqa: F401
+    for parts in {tuple(parts_of(exercise, m)) for m in mutants}:
+        suites_of(dataclasses.replace(exercise, parts=list(parts)), public=False)
 
     _WORK = (exercise, mutants)
     found = {}

@@ -51,28 +51,39 @@ class StudentModule:
 
 
 class GraderPlugin:
-    """Collects one TestResult per hidden test, keyed by part."""
+    """Collects one TestResult per hidden test, keyed by part, for the `Grading` in hand."""
 
-    def __init__(self, grading):
-        self.grading = grading
+    def __init__(self):
+        self.grading = None  # set for each submission's run
+        self.item = None  # the test being run
+        self.collect_errors: list[str] = []
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            lines = report.longreprtext.strip().splitlines() or ["error"]
+            self.collect_errors.append(f"{report.nodeid or 'conftest'}: {lines[-1]}")
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(weight): the test's weight within its part")
 
+    # The fixtures read the test in hand from `self.item` rather than asking for
+    # pytest's `request`, which costs a fixture definition of its own per test.
     @pytest.fixture
-    def student(self, request):
-        return StudentModule(self.grading, self.grading.part_of(request.node))
+    def student(self):
+        return StudentModule(self.grading, self.grading.part_of(self.item))
 
     @pytest.fixture
     def reference(self):
         return self.grading.reference
 
     @pytest.fixture
-    def rng(self, request):
-        seed = hashlib.sha256(f"{self.grading.seed_text}:{request.node.nodeid}".encode()).digest()
+    def rng(self):
+        seed = hashlib.sha256(f"{self.grading.seed_text}:{self.item.nodeid}".encode()).digest()
         return np.random.default_rng(int.from_bytes(seed[:8], "little"))
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
+        self.item = item
         self.grading.stand_ins = set()
 
     @pytest.hookimpl(hookwrapper=True)
