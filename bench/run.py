@@ -125,6 +125,33 @@ def batch(tmp: Path, name: str, count: int, jobs: int, only_vectorized: bool) ->
     }
 
 
+LAB_RUN = """
+import sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from correct_vectorized import gradient_descent
+X = np.array([[0.5, 1.5], [1, 1], [1.5, 0.5], [3, 0.5], [2, 2], [1, 2.5]])
+y = np.array([0, 0, 0, 1, 1, 1])
+times = []
+for _ in range(5):
+    start = time.perf_counter()
+    gradient_descent(X, y, np.zeros(2), 0.0, 0.1, 10000)
+    times.append(time.perf_counter() - start)
+print(sorted(times)[2])
+"""
+
+
+def machine_scaling() -> dict:
+    """The student's own code with no grader at all: the lab's 10000-step run
+    (vectorized), alone and as two copies at once. The second shows what a
+    second job can add on this machine before any grading work."""
+    cmd = [sys.executable, "-c", LAB_RUN, str(CORPUS)]
+    alone = float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    pair = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    together = [float(p.communicate()[0]) for p in pair]
+    return {"alone": alone, "together": statistics.mean(together)}
+
+
 def memory() -> dict:
     """Peak RSS of a grading process (this one, grading in-process) and of its worker."""
     from grader.course import Course
@@ -164,6 +191,7 @@ def main():
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
+        scaling = machine_scaling()
         single = single_verdicts(tmp, args.repeat)
         batches = [batch(tmp, kind, args.students, jobs, kind == "vectorized")
                    for kind in ("mixed", "vectorized") for jobs in (1, 2)]
@@ -174,8 +202,14 @@ def main():
         f"### {args.label}",
         "",
         f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average before: {load}. "
-        f"Command: `python bench/run.py --label {args.label}`",
+        f"Command: `{Path(sys.executable).name} bench/run.py --label {args.label}`"
+        f" ({'a venv' if sys.prefix != sys.base_prefix else 'no venv'}; PYTHONDONTWRITEBYTECODE="
+        f"{os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})",
         "",
+        f"- the student's code alone (lab's 10000-step run, vectorized, no grader): {scaling['alone']:.3f} s; "
+        f"{scaling['together']:.3f} s each with two copies at once, so 2 jobs do "
+        f"{2 * scaling['alone'] / scaling['together']:.2f}x the work of one, and the run alone caps 2 jobs at "
+        f"{2 / scaling['together']:.1f} students/s",
         f"- single verdict, correct vectorized, terminal report: {spread(single['plain'])}",
         f"- single verdict with --html: {spread(single['html'])}",
         f"- peak memory: grading process {mem['grader_mb']:.0f} MB, one worker {mem['worker_mb']:.0f} MB",

@@ -27,6 +27,9 @@ class Part:
     function: str
     points: float
     suite: str
+    # Argument lists, as in the manifest, of long calls a test makes (the lab's
+    # training run): started before the tests are collected.
+    early_calls: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
     where = folder / MANIFEST
     try:
         parts = [
-            Part(str(p["name"]), str(p.get("function", p["name"])), float(p["points"]), str(p.get("suite", f"test_{p['name']}.py")))
+            Part(str(p["name"]), str(p.get("function", p["name"])), float(p["points"]), str(p.get("suite", f"test_{p['name']}.py")),
+                 tuple(_early_call(a) for a in p.get("early_calls", [])))
             for p in data["parts"]
         ]
         quiz = data.get("quiz", {})
@@ -134,6 +138,12 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise GraderError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
+
+
+def _early_call(args) -> list:
+    if not isinstance(args, list):
+        raise TypeError("an entry of early_calls must be a list of arguments")
+    return args
 
 
 class Course:

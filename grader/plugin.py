@@ -81,20 +81,29 @@ class GraderPlugin:
         seed = hashlib.sha256(f"{self.grading.seed_text}:{self.item.nodeid}".encode()).digest()
         return np.random.default_rng(int.from_bytes(seed[:8], "little"))
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item):
+    def run(self, item, nextitem) -> None:
+        """Run one test and record its verdict.
+
+        pytest's own runtest protocol, through its setup, call and teardown
+        hooks (so fixtures, marks and conftest hooks act as under `pytest`),
+        but without the report objects it builds for every phase, which cost
+        more than a typical hidden test. Teardown errors are the suite's
+        business, not the student's: they do not change the verdict.
+        """
         self.item = item
         self.grading.stand_ins = set()
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        outcome = yield
-        report = outcome.get_result()
-        if report.when == "call" or (report.when == "setup" and not report.passed):
-            verdict = _verdict(report, call)
-            if not verdict[0] and report.when == "call" and self.grading.stand_ins:
+        if not item._request:  # a test run before, for another submission
+            item._initrequest()
+        hook = item.ihook
+        verdict = _attempt(hook.pytest_runtest_setup, item=item)
+        if verdict is None:
+            verdict = _attempt(hook.pytest_runtest_call, item=item)
+            if verdict is not None and self.grading.stand_ins:
                 verdict = self._with_own_functions(item, verdict)
-            self.grading.record(item, verdict)
+        _attempt(hook.pytest_runtest_teardown, item=item, nextitem=nextitem)
+        item._request = False
+        item.funcargs = None
+        self.grading.record(item, verdict or (True, "", ""))
 
     def _with_own_functions(self, item, verdict):
         """A test failed while reference functions stood in for the student's
@@ -116,21 +125,28 @@ class GraderPlugin:
             self.grading.own_only = False
 
 
-def _verdict(report, call):
-    """(passed, message, output) for one test, never showing the test's source."""
-    if report.passed:
-        return True, "", ""
-    if report.skipped:
+def _attempt(phase, **kwargs):
+    """Run one phase of a test: None when it went through, else the failure's verdict."""
+    try:
+        phase(**kwargs)
+        return None
+    except (KeyboardInterrupt, pytest.exit.Exception):
+        raise
+    except BaseException as exc:  # noqa: B902 - pytest's outcomes (skip, fail) are BaseExceptions
+        return _verdict(exc)
+
+
+def _verdict(exc):
+    """(passed, message, output) for a test that raised `exc`, never showing the test's source."""
+    if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
         return False, "skipped", ""
-    exc = call.excinfo.value if call.excinfo else None
     if isinstance(exc, StudentFailure):
         return False, str(exc), exc.outcome.output if exc.outcome else ""
     if isinstance(exc, Mismatch):
         return False, str(exc), ""
     if isinstance(exc, AssertionError):
         return False, str(exc).split("\n")[0] or "a check failed", ""
-    name = type(exc).__name__ if exc else "error"
-    return False, f"the grader could not check this result ({name}: {str(exc)[:200]})", ""
+    return False, f"the grader could not check this result ({type(exc).__name__}: {str(exc)[:200]})", ""
 
 
 def test_name(item) -> str:

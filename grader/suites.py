@@ -54,10 +54,9 @@ class Suites:
     def run(self, grading, fail_fast: bool = False) -> None:
         """Run every test for `grading`'s submission (stopping at the first failure when `fail_fast`)."""
         self.plugin.grading = grading
-        hook = self.config.hook
         try:
             for item, nextitem in zip(self.items, [*self.items[1:], None]):
-                hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                self.plugin.run(item, nextitem)
                 if fail_fast and grading.any_failed():
                     break
         finally:

@@ -79,3 +79,29 @@ def test_a_suite_that_cannot_be_collected_is_a_one_line_error(demo, run_grade):
     done = run_grade("demo", "--submission", str(_submission(demo, "t", "y")), cwd=demo)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "could not be collected: test_predict.py" in done.stderr, done.stderr
+
+
+FIXED_TEST = '''
+
+@pytest.mark.points(1)
+def test_fixed_input(student, reference):
+    """predict on one fixed input"""
+    args = (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.5, -0.5]), 1.0)
+    assert np.allclose(student.predict(*args), reference.predict(*args)), "wrong"
+'''
+
+
+@pytest.mark.parametrize("declared, problem", [
+    ("[[[1.0, 2.0], [3.0, 4.0]], [0.5, -0.5], 1.0]", None),
+    ("[[[1, 2], [3, 4]], [0.5, -0.5], 1.0]", "early_calls of predict match no call of its tests"),  # int X
+])
+def test_check_tells_when_an_early_call_matches_no_test(demo, run_grade, declared, problem):
+    suite = demo / "solutions/demo/tests/test_predict.py"
+    suite.write_text("import numpy as np\n" + suite.read_text() + FIXED_TEST)
+    manifest = demo / "exercises/demo/exercise.toml"
+    manifest.write_text(manifest.read_text().replace('suite = "test_predict.py"\n', f'suite = "test_predict.py"\nearly_calls = [{declared}]\n'))
+    checked = run_grade("check", "demo", "--no-mutation", cwd=demo)
+    if problem is None:
+        assert checked.returncode == 0, checked.stdout
+    else:
+        assert checked.returncode == 1 and problem in checked.stdout, checked.stdout

@@ -21,15 +21,21 @@ def _only_fds(keep):
                 pass
 
 
-def _read_config(fd):
-    unpacker = Unpacker()
-    while True:
-        chunk = os.read(fd, 1 << 16)
+def _read_exactly(fd, size):
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
         if not chunk:
             os._exit(0)
-        messages = unpacker.feed(chunk)
-        if messages:
-            return messages[0]
+        data += chunk
+    return data
+
+
+def _read_config(fd):
+    """The first message on the pipe, read to its last byte and no further:
+    what follows it (a call sent early) is the worker's to read."""
+    header = _read_exactly(fd, 4)
+    return Unpacker().feed(header + _read_exactly(fd, int.from_bytes(header, "big")))[0]
 
 
 def _become_worker(rfd, wfd, out):
