@@ -18,15 +18,38 @@ class UserError(click.ClickException):
         click.echo(f"grade: error: {self.format_message()}", err=True)
 
 
+# Subcommands live in modules of their own, imported only when used: a student's
+# `grade exercise3` should not pay for batch grading's imports.
+LAZY_COMMANDS = {
+    "batch": "grader.batch:batch_command",
+    "build-notebook": "grader.lab_notebook:build_notebook_command",
+    "check": "grader.lint:check",
+    "new": "grader.scaffold:new",
+    "publish": "grader.publish:publish_command",
+    "release": "grader.release:release_command",
+}
+
+
 class GradeGroup(click.Group):
     """`grade NAME ...` grades exercise NAME; other words are subcommands."""
 
     def parse_args(self, ctx, args):
         if args[:1] == ["help"]:  # what newcomers type first
             args = ["--help"]
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
+        if args and args[0] not in self.commands and args[0] not in LAZY_COMMANDS and not args[0].startswith("-"):
             args = ["exercise", *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx):
+        return sorted([*self.commands, *LAZY_COMMANDS])
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attr = LAZY_COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:
@@ -123,13 +146,3 @@ def list_exercises(root):
 
 main = cli
 
-# Subcommands live in modules of their own; imported here, after the group exists.
-from .batch import batch_command  # noqa: E402
-from .lab_notebook import build_notebook_command  # noqa: E402
-from .lint import check  # noqa: E402
-from .publish import publish_command  # noqa: E402
-from .release import release_command  # noqa: E402
-from .scaffold import new  # noqa: E402
-
-for command in (batch_command, build_notebook_command, check, new, publish_command, release_command):
-    cli.add_command(command)
