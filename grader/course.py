@@ -163,13 +163,27 @@ class Course:
                 return cls(folder)
         raise GraderError(f"no course found: neither {here} nor a folder above it holds exercises/ (use --root)")
 
+    def _name_of(self, given: str) -> str:
+        path = Path(given)
+        if len(path.parts) > 1 and (path / MANIFEST).is_file():
+            folder = path.resolve()
+            if folder.parent == self.root / "exercises":
+                return folder.name
+        return given
+
     def names(self) -> list[str]:
         return sorted(p.name for p in (self.root / "exercises").iterdir() if (p / MANIFEST).is_file())
 
     def exercise(self, name: str) -> Exercise:
+        """The exercise NAME; also found from a path to its folder (`exercises/exercise3/`, tab-completed)."""
+        name = self._name_of(name)
         folder = self.root / "exercises" / name
         if not (folder / MANIFEST).is_file():
-            known = ", ".join(self.names()) or "none"
-            raise GraderError(f"unknown exercise '{name}' (known: {known})")
+            import difflib
+
+            known = self.names()
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise GraderError(f"unknown exercise '{name}' ({hint}known: {', '.join(known) or 'none'})")
         solutions = self.root / "solutions" / name
         return parse_manifest(name, folder, solutions if solutions.is_dir() else None)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .course import Exercise, GraderError
 from .quiz import check_answers, grade_quiz, load_key
-from .results import GradeResult, PartResult, TestResult
+from .results import IMPORT_TEST, GradeResult, PartResult, TestResult
 from .sandbox import wire
 from .sandbox.session import Sandbox
 from .submission import Submission
@@ -232,7 +232,7 @@ def _part_result(part, tests, failed_import, public) -> PartResult:
     result = PartResult(part.name, part.points)
     if failed_import is not None:
         text = failed_import.describe()
-        result.tests.append(TestResult("import", False, 0.0, part.points, text, hidden=False, output=failed_import.output))
+        result.tests.append(TestResult(IMPORT_TEST, False, 0.0, part.points, text, hidden=False, output=failed_import.output))
         result.note = "module could not be imported"
         return result
     total = sum(t.max_score for t in tests) or 1.0
@@ -257,7 +257,7 @@ def _quiz_part(exercise: Exercise, submission: Submission, public: bool) -> Part
         part.note = "answers checked for form only; the key is not in the student bundle"
         return part
     # An exercise without questions needs no key file.
-    part = grade_quiz(exercise, submission.quiz, load_key(exercise) if exercise.questions else {})
+    part = grade_quiz(exercise, submission.quiz, load_key(exercise) if exercise.questions else {}, bool(submission.quiz_error))
     if submission.quiz_error:
         part.note = submission.quiz_error
     elif submission.quiz is None and exercise.questions:

@@ -65,6 +65,7 @@ class GraderPlugin:
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(weight): the test's weight within its part")
+        config.addinivalue_line("markers", "visible: inputs students know (the lab's own): never hidden by --hide-hidden")
 
     # The fixtures read the test in hand from `self.item` rather than asking for
     # pytest's `request`, which costs a fixture definition of its own per test.
@@ -162,4 +163,5 @@ def make_result(item, verdict, hidden) -> TestResult:
     marker = item.get_closest_marker("points")
     weight = float(marker.args[0]) if marker and marker.args else 1.0
     # The weight rides in max_score until the part scales it to points.
+    hidden = hidden and item.get_closest_marker("visible") is None
     return TestResult(test_name(item), passed, 0.0, weight, message, hidden, output)

@@ -22,8 +22,9 @@ def check_answers(exercise: Exercise, answers: dict | None) -> list[str]:
     return problems
 
 
-def grade_quiz(exercise: Exercise, answers: dict | None, key: dict) -> PartResult:
-    """One test per question, equal points; unanswered or invalid answers score 0."""
+def grade_quiz(exercise: Exercise, answers: dict | None, key: dict, unreadable: bool = False) -> PartResult:
+    """One test per question, equal points; unanswered or invalid answers score 0
+    (`unreadable`: the answers file could not be read, which each question then says)."""
     part = PartResult("quiz", exercise.quiz_points)
     if not exercise.questions:
         return part
@@ -35,7 +36,7 @@ def grade_quiz(exercise: Exercise, answers: dict | None, key: dict) -> PartResul
         if not right:
             raise GraderError(f"quiz key has no answer for {q.id}")
         if not given:
-            message = "no answer given"
+            message = "no answer: quiz.toml could not be read" if unreadable else "no answer given"
         elif q.choices and given not in q.choices:
             message = f"'{given}' is not one of the choices {', '.join(q.choices)}"
         elif given != right:

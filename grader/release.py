@@ -1,8 +1,9 @@
 """`grade release NAME --out DIR`: the student bundle of one exercise.
 
-The bundle is a course root holding only `exercises/NAME/`: the manifest, the
+The bundle is a course root holding `exercises/NAME/` (the manifest, the
 stubs, the lab notebook, the support files, the README, a blank quiz.toml and
-the public checks. It is built from an explicit list, never by copying the
+the public checks) and the grader itself with a pyproject.toml and a README
+saying how to install it, so that one command sets a student up anywhere. It is built from an explicit list, never by copying the
 folder, and refused when any file of it holds a file or a function body of
 `solutions/NAME/`, when the notebook is out of date, or when the reference
 solution fails a public check.
@@ -35,6 +36,48 @@ def bundle_files(exercise: Exercise) -> dict:
                 files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
     files[exercise.quiz_file] = blank_quiz(exercise)
     return files
+
+
+def grader_files(exercise: Exercise) -> dict:
+    """Path inside the bundle root -> text: the grader package, its pyproject.toml and the set-up README."""
+    package = Path(__file__).parent
+    files = {f"grader/{p.relative_to(package).as_posix()}": p.read_text(encoding="utf-8")
+             for p in sorted(package.rglob("*.py")) if "__pycache__" not in p.parts}
+    files["pyproject.toml"] = _pyproject(package)
+    files["README.md"] = (
+        f"# {exercise.title}\n\n"
+        f"Your lab is in `exercises/{exercise.name}/`: start with its README.md"
+        + (f" or the notebook {exercise.notebook_file}" if exercise.notebook_file else "") + ".\n\n"
+        "Set up once, in this folder (Python 3.10 or newer): this installs the `grade` command\n"
+        "in a virtual environment and runs it on the exercise.\n\n"
+        f"    python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/grade {exercise.name}\n\n"
+        f"After that, `.venv/bin/grade {exercise.name}` (or `grade {exercise.name}` with the environment\n"
+        "activated: `source .venv/bin/activate`) runs the public checks on your work, from\n"
+        "anywhere inside this folder. They are not your grade: your instructor's hidden\n"
+        "tests decide it.\n")
+    return files
+
+
+def _pyproject(package: Path) -> str:
+    """The grader's own pyproject.toml, or one written from the installed package's metadata."""
+    source = package.parent / "pyproject.toml"
+    if source.is_file() and 'name = "mlgrade"' in source.read_text(encoding="utf-8"):
+        return source.read_text(encoding="utf-8")
+    from importlib import metadata
+
+    try:
+        requires = [r for r in metadata.requires("mlgrade") or [] if "extra ==" not in r]
+        version = metadata.version("mlgrade")
+    except metadata.PackageNotFoundError:
+        raise GraderError("cannot find the grader's pyproject.toml or its installed metadata to bundle it") from None
+    dependencies = "".join(f"    {json.dumps(r)},\n" for r in requires)
+    return (
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "mlgrade"\nversion = "{version}"\nrequires-python = ">=3.10"\n'
+        f"dependencies = [\n{dependencies}]\n\n"
+        '[project.scripts]\ngrade = "grader.cli:main"\n\n'
+        '[tool.setuptools.packages.find]\ninclude = ["grader*"]\n'
+    )
 
 
 def blank_quiz(exercise: Exercise) -> str:
@@ -121,10 +164,14 @@ def release_command(name, out, root):
     if target.exists():
         raise GraderError(f"{target} already exists; remove it or choose another --out")
     files = bundle_files(exercise)
-    check_release(exercise, files)
-    for relative, text in files.items():
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    root_files = grader_files(exercise)
+    check_release(exercise, {**files, **root_files})
+    for folder, group in ((target, files), (out, root_files)):
+        for relative, text in group.items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {target}: {', '.join(sorted(files))}")
-    click.echo(f"students grade it with: cd {out} && grade {name}")
+    click.echo(f"and the grader with its set-up README in {out}")
+    click.echo(f"students set up and grade with: cd {out} && python3 -m venv .venv && .venv/bin/pip install -e . "
+               f"&& .venv/bin/grade {name}")

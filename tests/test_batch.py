@@ -117,6 +117,9 @@ def test_gradebook_rows(first):
     assert rows["correct"]["total"] == "100" and rows["correct"]["status"] == "graded"
     assert points["buggy"][:3] == ["15", "20", "25"] and 0 < float(points["buggy"][3]) < 20 and points["buggy"][4] == "0"
     assert points["broken"] == ["0"] * 5 and rows["broken"]["status"] == "graded"  # graded: a syntax error scores 0
+    assert rows["broken"]["note"].startswith("module could not be imported: ") and "SyntaxError" in rows["broken"]["note"]
+    summary = (out / "summary.html").read_text()
+    assert "<td>import</td>" not in summary and "<td>every part</td>" in summary  # one row, not one per part
     # The infinite loop costs only its own part.
     assert points["looping"] == ["15", "20", "25", "0", "20"] and rows["looping"]["total"] == "80"
     for sid, reason in NOT_GRADED.items():
@@ -180,6 +183,9 @@ def test_hide_hidden_rerenders_student_files_without_grading(first, course):
     for name in ("feedback.html", "results.json"):
         text = (out / "buggy" / name).read_text()
         assert hint not in text and "hidden test failed" in text
+        # A test on the lab's own example (marked visible) is shown in full: its inputs are no secret.
+        assert "the lab&#x27;s run" in text or "the lab's run" in text
+        assert "J_history[::1000]" in text
     assert "q1" in (out / "buggy" / "results.json").read_text()  # the quiz is not hidden
 
 

@@ -16,7 +16,15 @@ def one_line_error(result, fragment):
 
 
 def test_unknown_exercise_is_a_one_line_error(run_grade):
-    one_line_error(run_grade("exercise99"), "unknown exercise 'exercise99' (known: exercise2, exercise3)")
+    one_line_error(run_grade("nosuch"), "unknown exercise 'nosuch' (known: exercise2, exercise3)")
+    one_line_error(run_grade("exercse3"), "unknown exercise 'exercse3' (did you mean 'exercise3'? known: exercise2, exercise3)")
+
+
+def test_the_exercise_folder_path_names_the_exercise(run_grade, make_submission):
+    folder = make_submission(REFERENCE.read_text())
+    done = run_grade("exercises/exercise3/", "--submission", folder)  # as the shell completes it
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("exercise3\n") and "Total: 80 / 100" in done.stdout, done.stdout  # no quiz.toml: 80
 
 
 def test_missing_submission_path_is_a_one_line_error(run_grade, tmp_path):
@@ -120,3 +128,12 @@ def test_help_word_shows_the_usage(run_grade):
     result = run_grade("help")
     assert result.returncode == 0
     assert "grade EXERCISE [OPTIONS]" in result.stdout and "batch" in result.stdout
+
+
+def test_an_unreadable_quiz_is_said_once_with_the_reason(grade_cli, make_submission, tmp_path):
+    folder = make_submission(REFERENCE.read_text(), quiz='q1 = "B\nq2 = C\n')  # an unclosed string
+    result = grade_cli("exercise3", "--submission", folder, "--json", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    quiz = next(p for p in json.loads((tmp_path / "r.json").read_text())["parts"] if p["name"] == "quiz")
+    assert quiz["score"] == 0 and "quiz.toml could not be read" in quiz["note"] and "not valid TOML" in quiz["note"]
+    assert {t["message"] for t in quiz["tests"]} == {"no answer: quiz.toml could not be read"}

@@ -49,6 +49,10 @@ BUGS = {
         def compute_gradient_logistic(X, y, w, b):
             err = sigmoid(X @ w + b) - y
             return np.sum(err), X.T @ err""", "divide the sums by m"),
+    "gradient_dw_missing_1_over_m": ("compute_gradient_logistic", """
+        def compute_gradient_logistic(X, y, w, b):
+            err = sigmoid(X @ w + b) - y
+            return np.mean(err), X.T @ err""", "dj_dw is m times too large"),
     "gradient_no_sigmoid": ("compute_gradient_logistic", """
         def compute_gradient_logistic(X, y, w, b):
             err = X @ w + b - y

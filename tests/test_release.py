@@ -20,9 +20,9 @@ SOLUTIONS = ROOT / "solutions" / "exercise3"
 KEY = tomllib.loads(quiz_key_text())  # every answer right, however many questions there are
 
 
-def grade(*args, cwd):
-    """`grade ARGS...` as a subprocess, with this worktree's grader."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def grade(*args, cwd, grader_from=ROOT):
+    """`grade ARGS...` as a subprocess, with the grader of `grader_from` (this worktree's, or a bundle's own)."""
+    env = {**os.environ, "PYTHONPATH": str(grader_from)}
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -60,10 +60,15 @@ def readable_text(path):
 
 
 def test_bundle_holds_the_student_files(bundle):
-    assert files_of(bundle) == [f"exercises/exercise3/{name}" for name in [
+    grader = sorted(f"grader/{p.relative_to(ROOT / 'grader').as_posix()}" for p in (ROOT / "grader").rglob("*.py")
+                    if "__pycache__" not in p.parts)
+    assert files_of(bundle) == sorted(["README.md", "pyproject.toml", *grader, *(f"exercises/exercise3/{name}" for name in [
         "README.md", "exercise.toml", "exercise3.ipynb", "lab_utils.py", "logistic_regression.py",
         "public/conftest.py", "public/test_cost.py", "public/test_gradient.py",
-        "public/test_gradient_descent.py", "public/test_sigmoid.py", "quiz.toml"]]
+        "public/test_gradient_descent.py", "public/test_sigmoid.py", "quiz.toml"])])
+    setup = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/grade exercise3"
+    assert setup in (bundle / "README.md").read_text()
+    assert 'grade = "grader.cli:main"' in (bundle / "pyproject.toml").read_text()
     quiz = (bundle / "exercises/exercise3/quiz.toml").read_text()
     assert all(f'{q} = ""' in quiz for q in KEY)
 
@@ -119,7 +124,10 @@ def test_readme_lists_the_quiz_of_the_manifest(bundle):
 
 
 def test_stubs_in_the_bundle(student_copy):
-    done = grade("exercise3", cwd=student_copy)
+    found = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(student_copy)}, cwd=student_copy)
+    assert found.stdout.startswith(str(student_copy)), "the bundle's own grader is the one tested here"
+    done = grade("exercise3", cwd=student_copy, grader_from=student_copy)
     assert done.returncode == 0, done.stderr
     assert "Public checks only" in done.stdout and "The hidden tests decide your grade." in done.stdout
     assert re.search(r"Public checks: 0 of \d+ passed \(not your grade\)", done.stdout)
@@ -130,7 +138,7 @@ def test_finished_module_in_the_bundle(student_copy):
     folder = student_copy / "exercises/exercise3"
     shutil.copy(REFERENCE, folder / "logistic_regression.py")
     (folder / "quiz.toml").write_text(quiz_key_text())
-    done = grade("exercise3", "--json", student_copy / "report.json", cwd=student_copy)
+    done = grade("exercise3", "--json", student_copy / "report.json", cwd=student_copy, grader_from=student_copy)
     assert done.returncode == 0, done.stderr
     passed, total = re.search(r"Public checks: (\d+) of (\d+) passed \(not your grade\)", done.stdout).groups()
     assert passed == total
@@ -143,7 +151,7 @@ def test_finished_module_in_the_bundle(student_copy):
 def test_finished_notebook_in_the_bundle(student_copy):
     folder = student_copy / "exercises/exercise3"
     write_notebook(filled_notebook(REFERENCE.read_text(), KEY), folder / "exercise3.ipynb")
-    done = grade("exercise3", cwd=folder)
+    done = grade("exercise3", cwd=folder, grader_from=student_copy)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("note: graded exercise3.ipynb: logistic_regression.py still holds only the stubs")
     passed, total = re.search(r"Public checks: (\d+) of (\d+) passed \(not your grade\)", done.stdout).groups()
@@ -157,7 +165,7 @@ def test_public_checks_explain_common_mistakes(student_copy):
              .replace("return dj_db, dj_dw", "return dj_dw, dj_db"))
     (folder / "logistic_regression.py").write_text(wrong)
     (folder / "quiz.toml").write_text('q1 = "B"\nq2 = "E"\n')
-    done = grade("exercise3", cwd=student_copy)
+    done = grade("exercise3", cwd=student_copy, grader_from=student_copy)
     assert done.returncode == 0, done.stderr
     assert "hint: the cost is m times too large: divide the sum by m" in done.stdout
     assert "hint: the pair is in the wrong order: return (dj_db, dj_dw)" in done.stdout

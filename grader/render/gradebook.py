@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..results import GradeResult
+from ..results import IMPORT_TEST, GradeResult
 
 
 def part_names(results: list[GradeResult]) -> list[str]:
@@ -24,8 +24,16 @@ def render(results: list[GradeResult]) -> str:
     for result in sorted(results, key=lambda r: r.student):
         scores = {p.name: p.score for p in result.parts}
         writer.writerow([result.student, f"{result.score:g}", *(_cell(scores.get(n)) for n in names),
-                         result.status, result.error])
+                         result.status, note(result)])
     return buffer.getvalue()
+
+
+def note(result: GradeResult) -> str:
+    """Why a student was not graded, or why every part scored 0: the module did not import."""
+    if result.error:
+        return result.error
+    failed = next((t for p in result.parts for t in p.tests if t.name == IMPORT_TEST and not t.passed), None)
+    return f"module could not be imported: {failed.message.splitlines()[0]}" if failed and failed.message else ""
 
 
 def _cell(value) -> str:

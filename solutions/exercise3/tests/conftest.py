@@ -61,6 +61,10 @@ def _scaled(pair, factor):
     return pair[0] * factor, pair[1] * factor
 
 
+def _scaled_one(pair, which, factor):
+    return tuple(v * factor if i == which else v for i, v in enumerate(pair))
+
+
 NO_SIGMOID = "it looks like the sigmoid was left out: f_wb(x) is g(w.x + b), not w.x + b"
 SIGMOID_HINTS = (
     Hint("the sign is flipped: it is 1 / (1 + e^(-z)), with a minus in the exponent", variant=lambda r, z: r.sigmoid(-np.asarray(z))),
@@ -75,6 +79,10 @@ COST_HINTS = (
 GRADIENT_HINTS = (
     Hint("the return order is swapped: return (dj_db, dj_dw)", variant=lambda r, X, y, w, b: r.compute_gradient_logistic(X, y, w, b)[::-1]),
     Hint("the gradient is m times too large: divide the sums by m", variant=lambda r, X, y, w, b: _scaled(r.compute_gradient_logistic(X, y, w, b), X.shape[0])),
+    Hint("dj_dw is m times too large: divide its sum by m too (dj_db is right)",
+         variant=lambda r, X, y, w, b: _scaled_one(r.compute_gradient_logistic(X, y, w, b), 1, X.shape[0])),
+    Hint("dj_db is m times too large: divide its sum by m too (dj_dw is right)",
+         variant=lambda r, X, y, w, b: _scaled_one(r.compute_gradient_logistic(X, y, w, b), 0, X.shape[0])),
     Hint("the sign is flipped: the error is f_wb(x_i) - y_i", variant=lambda r, X, y, w, b: _scaled(r.compute_gradient_logistic(X, y, w, b), -1.0)),
     Hint("the bias b seems to be ignored: the model is g(w.x + b)", variant=lambda r, X, y, w, b: r.compute_gradient_logistic(X, y, w, 0.0)),
     Hint(NO_SIGMOID, variant=lambda r, X, y, w, b: (float(np.mean(X @ w + b - y)), X.T @ (X @ w + b - y) / X.shape[0])),

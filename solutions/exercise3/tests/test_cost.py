@@ -5,6 +5,7 @@ import pytest
 from grader.testing import expect_same, expect_unchanged
 
 
+@pytest.mark.visible  # the lab's own example: shown even with --hide-hidden
 @pytest.mark.points(2)
 @pytest.mark.parametrize("w, b", [([1.0, 1.0], -3.0), ([2.0, 3.0], 1.0)], ids=["w=[1,1],b=-3", "w=[2,3],b=1"])
 def test_lab_data(student, reference, hints, lab, w, b):

@@ -5,6 +5,7 @@ import pytest
 from grader.testing import check, expect_same, expect_unchanged
 
 
+@pytest.mark.visible  # the lab's own example: shown even with --hide-hidden
 @pytest.mark.points(3)
 def test_lab_example(student, reference, hints, lab):
     """gradient at w = [2, 3], b = 1 on the lab's data"""

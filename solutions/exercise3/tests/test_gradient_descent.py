@@ -12,6 +12,7 @@ LAB_W = np.array([5.28123029178055, 5.078156075159833])
 LAB_B = -14.222409982019837
 
 
+@pytest.mark.visible  # the lab's own example: shown even with --hide-hidden
 @pytest.mark.points(4)
 def test_lab_run(student, reference, lab):
     """the lab's run: alpha 0.1, 10000 iterations from w = [0, 0], b = 0"""
