@@ -3,12 +3,15 @@ once, then run again for every submission.
 
 `pytest.main` per submission set up a configuration, loaded plugins and
 collected every module again each time, which cost more than the tests. A
-`Suites` object does that once (per suite folder, per process) and then runs
-the collected items through pytest's own `pytest_runtest_protocol` hook for
-each submission, the way pytest-xdist's workers run the items they are given.
+`Suites` object does that once (per suite folder, per process) and then, for
+each submission, runs the collected items through pytest's own setup, call
+and teardown hooks (see `GraderPlugin.run`), much as pytest-xdist's workers
+run the items they are handed.
 Fixtures, markers, parametrization and conftest files behave exactly as
 under `pytest`; each run ends by tearing down every fixture, so nothing
-carries over from one submission to the next.
+carries over from one submission to the next. It takes a few pytest
+internals (`_prepareconfig`, `Config._do_configure`, `Session._setupstate`),
+as pytest-xdist does; pyproject.toml bounds the pytest versions checked.
 """
 from __future__ import annotations
 
