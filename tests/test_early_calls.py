@@ -3,6 +3,8 @@ is sent to the worker before the tests are collected. The test that makes the
 very same call takes its outcome; any other call still gets its own reply; and
 an early call that times out is not held against the function unless a test
 takes that outcome."""
+import time
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,25 @@ def test_an_early_call_to_a_module_that_fails_to_load_is_never_taken():
         ticket = sandbox.call_early("work", (1,))
         assert sandbox.take_early(ticket) is None  # the caller then calls as usual
         assert sandbox.call("work", (1,)).kind == "load"
+
+
+SCRIBBLER = '''
+import os, sys
+
+def scribble():
+    os.write(int(sys.argv[2]), b"\\x00\\x00\\x00\\x05{{{{{ not a message")  # into the grader's pipe
+    return 1
+
+def fine():
+    return 2
+'''
+
+
+def test_garbage_from_an_early_call_costs_that_call_only(start_mode):
+    with Sandbox(SCRIBBLER, "early_demo") as sandbox:
+        ticket = sandbox.call_early("scribble", ())
+        time.sleep(1.0)  # the module's "ready" and the garbage now wait in the pipe together
+        assert sandbox.wait_ready() is None  # what came before the garbage still counts
+        taken = sandbox.take_early(ticket)
+        assert taken.kind == "protocol" and "did student code write to the grader's pipe?" in taken.message
+        assert sandbox.call("fine", ()).value == 2  # on a fresh worker

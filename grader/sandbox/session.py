@@ -380,12 +380,15 @@ class Sandbox:
                 chunk = os.read(self.rfd, 1 << 16)
                 if not chunk:
                     return None
-                try:
-                    for message in self.unpacker.feed(chunk):
-                        self._route(message)
-                except wire.WireError as exc:
-                    self.broken = f"the worker's messages became unreadable ({clean(exc, 120)}): did student code write to the grader's pipe?"
-                    return None
+                # What arrived before any garbage still counts (the module's
+                # "ready", say, ahead of an early call that wrote into the pipe).
+                messages, error = self.unpacker.feed_partly(chunk)
+                for message in messages:
+                    self._route(message)
+                if error is not None:
+                    self.broken = f"the worker's messages became unreadable ({clean(error, 120)}): did student code write to the grader's pipe?"
+                    if not self.pending:
+                        return None
         return self.pending.pop(0)
 
     def _route(self, message):

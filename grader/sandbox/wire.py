@@ -139,8 +139,24 @@ class Unpacker:
         self.limit = limit
 
     def feed(self, chunk):
-        self.buffer += chunk
+        """The messages completed by `chunk`; WireError when the stream is corrupt."""
+        messages, error = self.feed_partly(chunk)
+        if error is not None:
+            raise error
+        return messages
+
+    def feed_partly(self, chunk):
+        """(messages, error): the messages complete before any corruption, and
+        the WireError that ends the stream there (None while all is well)."""
         messages = []
+        try:
+            self._parse(chunk, messages)
+        except WireError as exc:
+            return messages, exc
+        return messages, None
+
+    def _parse(self, chunk, messages):
+        self.buffer += chunk
         while len(self.buffer) >= 4:
             (size,) = _HEADER.unpack_from(self.buffer)
             if size > self.limit:
@@ -156,4 +172,3 @@ class Unpacker:
             if type(message) is not dict:
                 raise WireError("message is not an object")
             messages.append(message)
-        return messages
