@@ -100,6 +100,8 @@ def load_toml(path: Path) -> dict:
         raise GraderError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise GraderError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:  # UTF-16 from Notepad, say
+        raise GraderError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
 
 
 def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exercise:

@@ -81,6 +81,7 @@ class Grading:
         self.by_suite = {p.suite: p for p in exercise.parts}
         self.student_seconds = 0.0
         self.stand_ins: set[str] = set()  # reference functions that stood in during the current test
+        self.timeouts: list = []  # outcomes of the current test's calls that timed out
         self.own_only = False  # set while a failed test is retried on the student's own functions
         # Outcomes by call, kept only when figures will be drawn, so that a figure
         # reuses a call the suites already made (the lab's long run) instead of
@@ -137,6 +138,8 @@ class Grading:
         outcome = self.sandbox.take_early(ticket) if ticket else None
         if outcome is None:
             outcome = self.sandbox.call(fn, args, oracles, self._oracle)
+        if outcome.kind == "timeout":
+            self.timeouts.append(outcome)
         self.student_seconds += outcome.seconds
         if self.memo is not None:
             self.memo[key] = outcome
@@ -220,7 +223,8 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         failed_import = sandbox.wait_ready()
         if failed_import is None and suites:
             suites.run(grading, fail_fast)
-            if not fail_fast and grading.unused_early():
+            # Only telling when every part was right (no reference stood in to change a call): `grade check`'s canary.
+            if not fail_fast and grading.unused_early() and all(grading.judged_correct(p) for p in exercise.parts):
                 result.artifacts["unused_early_calls"] = grading.unused_early()
         for part in exercise.parts:
             result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
@@ -276,9 +280,9 @@ def _quiz_part(exercise: Exercise, submission: Submission, public: bool) -> Part
         part = PartResult("quiz", exercise.quiz_points)
         problems = {p.split(":")[0]: p for p in check_answers(exercise, submission.quiz)}
         for q in exercise.questions:
-            message = submission.quiz_error or problems.get(q.id, "")
+            message = "no answer: quiz.toml could not be read" if submission.quiz_error else problems.get(q.id, "")
             part.tests.append(TestResult(f"{q.id} has a valid answer", not message, 0.0, 0.0, message, hidden=False))
-        part.note = "answers checked for form only; the key is not in the student bundle"
+        part.note = submission.quiz_error or "answers checked for form only; the key is not in the student bundle"
         return part
     # An exercise without questions needs no key file.
     part = grade_quiz(exercise, submission.quiz, load_key(exercise) if exercise.questions else {}, bool(submission.quiz_error))

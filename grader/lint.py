@@ -114,8 +114,9 @@ def check_manifest(exercise: Exercise) -> Finding:
     return finding
 
 
-def check_reference(exercise: Exercise) -> tuple[Finding, Finding]:
-    """The canary: the reference (and the key) must score full marks through the sandbox, with tests in every part."""
+def check_reference(exercise: Exercise) -> tuple[Finding, ...]:
+    """The canary: the reference (and the key) must score full marks through the sandbox, with tests in every part;
+    and every early call the manifest declares is one a test makes."""
     from .canary import canary_problems, reference_submission
     from .grading import grade
 
@@ -128,7 +129,14 @@ def check_reference(exercise: Exercise) -> tuple[Finding, Finding]:
     for part in exercise.parts:
         if counts.get(part.name, 0) == 0:
             suites.fail(f"part {part.name} has no tests in {part.suite}")
-    return suites, finding
+    declared = {p.function: len(p.early_calls) for p in exercise.parts if p.early_calls}
+    if not declared:
+        return suites, finding
+    early = Finding("early calls taken by the tests: " + ", ".join(f"{fn} {n}" for fn, n in declared.items()))
+    for fn in result.artifacts.get("unused_early_calls", []):
+        early.fail(f"no test of {fn}() makes the early call the manifest declares for it (it only costs time): compare "
+                   "the arguments with the test's, values and types (1.0 where the test passes a float)")
+    return suites, finding, early
 
 
 def check_stubs(exercise: Exercise) -> Finding:

@@ -93,6 +93,7 @@ class GraderPlugin:
         """
         self.item = item
         self.grading.stand_ins = set()
+        self.grading.timeouts = []
         if not item._request:  # a test run before, for another submission
             item._initrequest()
         hook = item.ihook
@@ -111,15 +112,26 @@ class GraderPlugin:
         wrong ones. A student whose helpers are wrong in a consistent way (say
         both return (dj_dw, dj_db)) may have this part right all the same: run
         the test once more on the student's own functions, and count it as
-        passed if it passes so. Otherwise say which functions stood in."""
-        stand_ins = sorted(self.grading.stand_ins)
+        passed if it passes so. Otherwise say which functions stood in.
+
+        One case is judged on the part's other tests instead: the run timed
+        out only because of the round trips to the reference standing in (a
+        loop calling sigmoid 120000 times in the lab's run), and with the
+        student's own functions it finishes (wrong, by their mistake)."""
+        stand_ins = ", ".join(f"{n}()" for n in sorted(self.grading.stand_ins))
+        slowed = any(o.helpers for o in self.grading.timeouts)
+        self.grading.timeouts = []
         self.grading.own_only = True
         try:
             item.runtest()
             return True, "", ""
         except Exception:  # the retry failing leaves the first verdict as it was
             passed, message, output = verdict
-            note = (f"\nnote: {', '.join(f'{n}()' for n in stand_ins)} of the reference stood in for yours here "
+            if slowed and not self.grading.timeouts:
+                return (False, f"not counted: with the reference's {stand_ins} standing in for yours, this run needs more "
+                        "round trips to the grader than its time allows; with yours it finishes, but yours were judged "
+                        "wrong in their own part. The other tests of this part decide its points.", output, False)
+            note = (f"\nnote: {stand_ins} of the reference stood in for yours here "
                     "(judged wrong in its own part); with yours, this test fails too")
             return passed, message + note, output
         finally:
@@ -159,9 +171,12 @@ def test_name(item) -> str:
 
 
 def make_result(item, verdict, hidden) -> TestResult:
-    passed, message, output = verdict
+    """The TestResult of one test; a verdict may carry a fourth item, False for a test that is not counted."""
+    passed, message, output, *counted = verdict
     marker = item.get_closest_marker("points")
     weight = float(marker.args[0]) if marker and marker.args else 1.0
+    if counted and not counted[0]:
+        weight = 0.0  # the part's points go to its other tests
     # The weight rides in max_score until the part scales it to points.
     hidden = hidden and item.get_closest_marker("visible") is None
     return TestResult(test_name(item), passed, 0.0, weight, message, hidden, output)

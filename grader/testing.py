@@ -223,7 +223,7 @@ def expect_unchanged(student, fn: str, *args, reference=None, rtol=RTOL, atol=AT
     if reference is not None:
         found = problem(outcome.value, getattr(reference, fn)(*before), "", rtol, atol)
         if found:
-            raise Mismatch("the arguments were left unchanged, but the "
+            raise Mismatch("the arguments were left unchanged (good), but the value is wrong: "
                            + explain(found, fn, names, args, outcome.value, reference, ()))
     return outcome.value
 

@@ -137,3 +137,12 @@ def test_an_unreadable_quiz_is_said_once_with_the_reason(grade_cli, make_submiss
     quiz = next(p for p in json.loads((tmp_path / "r.json").read_text())["parts"] if p["name"] == "quiz")
     assert quiz["score"] == 0 and "quiz.toml could not be read" in quiz["note"] and "not valid TOML" in quiz["note"]
     assert {t["message"] for t in quiz["tests"]} == {"no answer: quiz.toml could not be read"}
+
+
+def test_a_quiz_saved_as_utf16_is_no_traceback(grade_cli, make_submission, tmp_path):
+    folder = make_submission(REFERENCE.read_text())
+    (folder / "quiz.toml").write_bytes('q1 = "B"\n'.encode("utf-16"))  # what Notepad may save
+    result = grade_cli("exercise3", "--submission", folder, "--json", tmp_path / "r.json")
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    quiz = next(p for p in json.loads((tmp_path / "r.json").read_text())["parts"] if p["name"] == "quiz")
+    assert "not UTF-8 text (save it as UTF-8)" in quiz["note"] and quiz["score"] == 0

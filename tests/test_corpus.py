@@ -174,3 +174,23 @@ def test_failure_says_which_reference_functions_stood_in(exercise, tmp_path):
     failing = [t.message for t in result.part("compute_cost_logistic").tests if not t.passed]
     assert failing and all("note: sigmoid() of the reference stood in for yours" in m for m in failing)
     assert result.part("gradient_descent").score == 20
+
+
+def test_a_loop_style_lab_run_slowed_by_the_reference_sigmoid_costs_nothing_in_descent(exercise, tmp_path):
+    """Loops call sigmoid once per example: with the reference's sigmoid standing
+    in for a wrong one, the lab's 10000-step run needs 120000 round trips to the
+    grader and cannot finish in time. That test is then not counted (the run
+    finishes with the student's own functions), and the other descent tests,
+    short runs, decide the part: the sigmoid mistake costs only sigmoid."""
+    loops = (CORPUS / "correct_loops.py").read_text()
+    source = with_function(loops, BUGS["sigmoid_sign_flipped"][1])
+    result = grade_source(exercise, tmp_path / "loops_sign", source)
+    scores = {p.name: p.score for p in result.parts}
+    assert scores["sigmoid"] < 15
+    assert {n: s for n, s in scores.items() if n != "sigmoid"} == {
+        "compute_cost_logistic": 20, "compute_gradient_logistic": 25, "gradient_descent": 20, "quiz": 20}
+    descent = result.part("gradient_descent").tests
+    uncounted = [t for t in descent if t.max_score == 0]
+    assert [t.name for t in uncounted] == ["the lab's run: alpha 0.1, 10000 iterations from w = [0, 0], b = 0"]
+    assert uncounted[0].message.startswith("not counted: with the reference's sigmoid() standing in for yours")
+    assert all(t.passed for t in descent if t.max_score)

@@ -93,7 +93,7 @@ def test_fixed_input(student, reference):
 
 @pytest.mark.parametrize("declared, problem", [
     ("[[[1.0, 2.0], [3.0, 4.0]], [0.5, -0.5], 1.0]", None),
-    ("[[[1, 2], [3, 4]], [0.5, -0.5], 1.0]", "early_calls of predict match no call of its tests"),  # int X
+    ("[[[1, 2], [3, 4]], [0.5, -0.5], 1.0]", "no test of predict() makes the early call the manifest declares"),  # int X
 ])
 def test_check_tells_when_an_early_call_matches_no_test(demo, run_grade, declared, problem):
     suite = demo / "solutions/demo/tests/test_predict.py"
@@ -103,5 +103,7 @@ def test_check_tells_when_an_early_call_matches_no_test(demo, run_grade, declare
     checked = run_grade("check", "demo", "--no-mutation", cwd=demo)
     if problem is None:
         assert checked.returncode == 0, checked.stdout
+        assert "✓ early calls taken by the tests: predict 1" in checked.stdout, checked.stdout
     else:
         assert checked.returncode == 1 and problem in checked.stdout, checked.stdout
+        assert "✓ reference scores 100 / 100" in checked.stdout  # the reference itself is fine

@@ -74,6 +74,7 @@ class Outcome:
     seconds: float = 0.0
     args_after: list = field(default_factory=list)
     category: str = ""  # the worker's word on an exception: "memory", "recursion", "exit" or ""
+    helpers: int = 0  # answers the reference helpers gave during the call
 
     def describe(self):
         """One or two lines for a student: what went wrong and where."""
@@ -324,13 +325,13 @@ class Sandbox:
         while True:
             message = self._next_message(deadline, output)
             if message is None:
-                return self._lost(fn, output, deadline)
+                return self._lost(fn, output, deadline, helpers=guard.served)
             op = message.get("op")
             if op == "oracle":
                 paused = time.monotonic()
                 reply = guard.answer(message)
                 if reply is None:  # the helpers ran out of time: the student asked too much of them
-                    return self._lost(fn, output, deadline, oracle_timeout=True)
+                    return self._lost(fn, output, deadline, oracle_timeout=True, helpers=guard.served)
                 self._send(reply)
                 deadline += time.monotonic() - paused
                 continue
@@ -401,8 +402,12 @@ class Sandbox:
         elif op != "init":
             self.pending.append(message)
 
-    def _lost(self, fn, output, deadline, oracle_timeout=False):
-        """The worker went silent: a timeout or a crash. Kill it; a fresh one starts at once."""
+    def _lost(self, fn, output, deadline, oracle_timeout=False, helpers=0):
+        """The worker went silent: a timeout or a crash. Kill it; a fresh one starts at once.
+
+        A call that timed out while reference helpers answered it (`helpers`
+        answers) may only have been slow for their round trips: it does not
+        stop later calls of `fn`, which may need fewer of them."""
         timed_out = oracle_timeout or time.monotonic() >= deadline
         code = self.exit_code
         if not timed_out and code is None and not self.broken:
@@ -417,9 +422,11 @@ class Sandbox:
         self.start()  # the next call finds the module imported already
         seconds = f"{self.limits.call_seconds:g}"
         if timed_out or (code is not None and -code == signal.SIGXCPU):
-            self.timed_out.add(fn)
+            if not helpers:
+                self.timed_out.add(fn)
             why = " (with the reference helpers it called)" if oracle_timeout else " of CPU time" if not timed_out else ""
-            return Outcome(fn, False, kind="timeout", message=f"{fn}() timed out after {seconds} s{why}", output=output.text())
+            return Outcome(fn, False, kind="timeout", message=f"{fn}() timed out after {seconds} s{why}", output=output.text(),
+                           helpers=helpers)
         if broken:
             return Outcome(fn, False, kind="protocol", message=f"{fn}(): {broken}", output=output.text())
         return Outcome(fn, False, kind="crash", message=f"{fn}(): the worker {_exit_text(code)}", output=output.text())
@@ -481,6 +488,7 @@ class _OracleGuard:
         self.spare = seconds
         self.memory_mb = memory_mb
         self.saved = None
+        self.served = 0
 
     def answer(self, message):
         """The reply to one request, or None when the helpers' time is used up."""
@@ -493,6 +501,7 @@ class _OracleGuard:
             if _items(args) > ORACLE_MAX_ITEMS:
                 return {"error": f"arguments too large for the reference helper (over {ORACLE_MAX_ITEMS} numbers)"}
             value = self._run(lambda: self.oracle(name, args))
+            self.served += 1
             return {"value": wire.encode(value)}
         except _OutOfTime:
             return None

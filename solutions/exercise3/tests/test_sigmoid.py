@@ -18,7 +18,7 @@ def test_zero(student, reference, hints):
 
 
 @pytest.mark.points(2)
-def test_lab_vector(student, reference, hints):
+def test_vector(student, reference, hints):
     """sigmoid of a 1-D array keeps its shape"""
     expect_same(student, reference, "sigmoid", np.array([2.5, 0.0, -1.0, 4.0]), hints=hints.sigmoid)
 
