@@ -122,6 +122,7 @@ def test_gradebook_rows(first):
     assert "<td>import</td>" not in summary and "<td>every part</td>" in summary  # one row, not one per part
     # The infinite loop costs only its own part.
     assert points["looping"] == ["15", "20", "25", "0", "20"] and rows["looping"]["total"] == "80"
+    assert rows["looping"]["note"] == "gradient_descent: timed out" and rows["correct"]["note"] == ""
     for sid, reason in NOT_GRADED.items():
         assert (rows[sid]["status"], rows[sid]["total"]) == ("error", "0"), sid
         assert reason in rows[sid]["note"], (sid, rows[sid]["note"])

@@ -29,11 +29,21 @@ def render(results: list[GradeResult]) -> str:
 
 
 def note(result: GradeResult) -> str:
-    """Why a student was not graded, or why every part scored 0: the module did not import."""
+    """What an instructor should know without opening the report: why the
+    student was not graded, a module that did not import, parts that timed
+    out, and the parts' own notes (no quiz.toml, not implemented yet)."""
     if result.error:
         return result.error
     failed = next((t for p in result.parts for t in p.tests if t.name == IMPORT_TEST and not t.passed), None)
-    return f"module could not be imported: {failed.message.splitlines()[0]}" if failed and failed.message else ""
+    if failed and failed.message:
+        return f"module could not be imported: {failed.message.splitlines()[0]}"
+    notes = []
+    for part in result.parts:
+        if any("timed out after" in t.message for t in part.tests):
+            notes.append(f"{part.name}: timed out")
+        elif part.note:
+            notes.append(f"{part.name}: {part.note}")
+    return "; ".join(notes)
 
 
 def _cell(value) -> str:
