@@ -9,16 +9,26 @@ def normalise(answer) -> str:
     return str(answer).strip().upper().rstrip(".)")
 
 
+def form_problem(q, raw) -> str:
+    """What is wrong with the form of an answer (not with its letter), or ""."""
+    if not isinstance(raw, str):  # q1 = 3, q1 = ["B"]: TOML values that are not text
+        return f"{raw!r} is not a letter: write the answer in quotes, like {q.id} = \"B\""
+    given = normalise(raw)
+    if q.choices and given and given not in q.choices:
+        return f"'{given}' is not one of the choices {', '.join(q.choices)}"
+    return ""
+
+
 def check_answers(exercise: Exercise, answers: dict | None) -> list[str]:
     """Problems with the answers' form alone (no key needed): the public self-check."""
     problems = []
     answers = answers or {}
     for q in exercise.questions:
-        given = normalise(answers.get(q.id, ""))
-        if not given:
+        raw = answers.get(q.id, "")
+        if isinstance(raw, str) and not normalise(raw):
             problems.append(f"{q.id}: no answer yet")
-        elif q.choices and given not in q.choices:
-            problems.append(f"{q.id}: '{given}' is not one of the choices {', '.join(q.choices)}")
+        elif form_problem(q, raw):
+            problems.append(f"{q.id}: {form_problem(q, raw)}")
     return problems
 
 
@@ -31,14 +41,15 @@ def grade_quiz(exercise: Exercise, answers: dict | None, key: dict, unreadable: 
     each = exercise.quiz_points / len(exercise.questions)
     answers = answers or {}
     for q in exercise.questions:
-        given = normalise(answers.get(q.id, ""))
+        raw = answers.get(q.id, "")
+        given = normalise(raw) if isinstance(raw, str) else ""
         right = normalise(key.get(q.id, ""))
         if not right:
             raise GraderError(f"quiz key has no answer for {q.id}")
-        if not given:
+        if form_problem(q, raw):
+            message = form_problem(q, raw)
+        elif not given:
             message = "no answer: quiz.toml could not be read" if unreadable else "no answer given"
-        elif q.choices and given not in q.choices:
-            message = f"'{given}' is not one of the choices {', '.join(q.choices)}"
         elif given != right:
             message = f"'{given}' is not correct"
         else:

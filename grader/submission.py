@@ -53,7 +53,8 @@ def read_quiz(path: Path) -> tuple[dict | None, str]:
         data = load_toml(path)
     except GraderError as exc:
         return None, f"quiz.toml could not be read: {exc}"
-    return {str(k): str(v) for k, v in data.items()}, ""
+    # Values stay as written: a number or a list is an answer in the wrong form, said so per question.
+    return {str(k): v for k, v in data.items()}, ""
 
 
 def load_submission(exercise: Exercise, path: Path) -> Submission:

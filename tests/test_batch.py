@@ -120,6 +120,7 @@ def test_gradebook_rows(first):
     assert rows["broken"]["note"].startswith("module could not be imported: ") and "SyntaxError" in rows["broken"]["note"]
     summary = (out / "summary.html").read_text()
     assert "<td>import</td>" not in summary and "<td>every part</td>" in summary  # one row, not one per part
+    assert "1 student whose module could not be imported (every test failed) is not counted" in summary
     # The infinite loop costs only its own part.
     assert points["looping"] == ["15", "20", "25", "0", "20"] and rows["looping"]["total"] == "80"
     assert rows["looping"]["note"] == "gradient_descent: timed out" and rows["correct"]["note"] == ""

@@ -146,3 +146,13 @@ def test_a_quiz_saved_as_utf16_is_no_traceback(grade_cli, make_submission, tmp_p
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
     quiz = next(p for p in json.loads((tmp_path / "r.json").read_text())["parts"] if p["name"] == "quiz")
     assert "not UTF-8 text (save it as UTF-8)" in quiz["note"] and quiz["score"] == 0
+
+
+def test_a_quiz_answer_that_is_not_text_is_told_how_to_write_it(grade_cli, make_submission, tmp_path):
+    folder = make_submission(REFERENCE.read_text(), quiz='q1 = 3\nq2 = ["C"]\n')
+    result = grade_cli("exercise3", "--submission", folder, "--json", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    quiz = next(p for p in json.loads((tmp_path / "r.json").read_text())["parts"] if p["name"] == "quiz")
+    messages = {t["name"]: t["message"] for t in quiz["tests"]}
+    assert messages["q1"] == '3 is not a letter: write the answer in quotes, like q1 = "B"'
+    assert messages["q2"] == "['C'] is not a letter: write the answer in quotes, like q2 = \"B\""

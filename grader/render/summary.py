@@ -87,8 +87,12 @@ def _tests(graded) -> str:
         f'<td class="num">{passes[part, name]} of {count}</td></tr>'
         for part, tests in runs.items() for name, count in tests.items()
     )
+    unimported = sum(any(t.name == IMPORT_TEST for p in r.parts for t in p.tests) for r in graded)
+    one = unimported == 1
+    left_out = (f"<p>{unimported} {'student' if one else 'students'} whose module could not be imported "
+                f"(every test failed) {'is' if one else 'are'} not counted in this table.</p>") if unimported else ""
     return ('<h2>Tests</h2><table><tr><th>part</th><th>test</th><th>pass rate</th><th class="num">passed</th></tr>'
-            f"{rows}</table>")
+            f"{rows}</table>{left_out}")
 
 
 def _messages(graded) -> str:
