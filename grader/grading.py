@@ -154,8 +154,10 @@ class Grading:
         return self.call(part, fn, args)
 
     def _oracles(self, part):
-        if not self.reference:
-            return []
+        return self.earlier_wrong(part) if self.reference else []
+
+    def earlier_wrong(self, part) -> list[str]:
+        """The functions of the parts before `part` that were not judged correct."""
         earlier = self.exercise.parts[: self.exercise.parts.index(part)]
         return [p.function for p in earlier if not self.judged_correct(p)]
 

@@ -105,7 +105,21 @@ class GraderPlugin:
         _attempt(hook.pytest_runtest_teardown, item=item, nextitem=nextitem)
         item._request = False
         item.funcargs = None
+        if verdict is not None and self.grading.reference is None:
+            verdict = self._blame_note(item, verdict)
         self.grading.record(item, verdict or (True, "", ""))
+
+    def _blame_note(self, item, verdict):
+        """Public checks run without the reference, so no function stands in for
+        a wrong one: say so when an earlier part failed too, lest a student
+        debug a function whose only fault is what it calls."""
+        wrong = self.grading.earlier_wrong(self.grading.part_of(item))
+        if not wrong:
+            return verdict
+        passed, message, output = verdict[:3]
+        names = ", ".join(f"{fn}()" for fn in wrong)
+        return (passed, f"{message}\nnote: {names} failed {'its' if len(wrong) == 1 else 'their'} own checks; if this "
+                "function calls it, fix that first (the hidden tests grade each function on its own)", output)
 
     def _with_own_functions(self, item, verdict):
         """A test failed while reference functions stood in for the student's

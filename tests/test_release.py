@@ -169,6 +169,8 @@ def test_public_checks_explain_common_mistakes(student_copy):
     assert done.returncode == 0, done.stderr
     assert "hint: the cost is m times too large: divide the sum by m" in done.stdout
     assert "hint: the pair is in the wrong order: return (dj_db, dj_dw)" in done.stdout
+    # gradient_descent is right but calls both: its failing check says where to look first.
+    assert "note: compute_cost_logistic(), compute_gradient_logistic() failed their own checks" in done.stdout
     assert "'E' is not one of the choices A, B, C, D" in done.stdout and "q3: no answer yet" in done.stdout
 
 
