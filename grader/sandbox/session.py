@@ -274,23 +274,30 @@ class Sandbox:
         if fn in self.timed_out:
             return Outcome(fn, False, kind="skipped", message=f"not run: {fn}() timed out in an earlier test")
         guard = _OracleGuard(oracle, oracles, self.limits.helper_seconds, self.limits.memory_mb)
-        self.calls += 1
-        self._send({"op": "call", "id": self.calls, "fn": fn, "args": [wire.encode(a) for a in args],
-                    "oracles": sorted(guard.allowed), "cpu": self.limits.call_seconds})
         try:
-            return self._await_reply(fn, self.calls, guard)
+            outcome = self._await_reply(fn, self._send_call(fn, args, guard.allowed), guard)
         finally:
             guard.release()
+        # A call slowed by the helpers' round trips may have needed only fewer
+        # of them: only a timeout of the student's code alone stops later calls.
+        if outcome.kind == "timeout" and not outcome.helpers:
+            self.timed_out.add(fn)
+        return outcome
 
     def call_early(self, fn, args):
         """Send `fn(*args)` at once, without helpers: the worker runs it as soon
         as the module is loaded, while this process does other work (collects
         the tests). Returns a ticket for `take_early`."""
         self.start()
+        ticket = self._send_call(fn, args, ())
+        self.early[ticket] = fn
+        return ticket
+
+    def _send_call(self, fn, args, oracles):
+        """Send one call request; returns its id."""
         self.calls += 1
         self._send({"op": "call", "id": self.calls, "fn": fn, "args": [wire.encode(a) for a in args],
-                    "oracles": [], "cpu": self.limits.call_seconds})
-        self.early[self.calls] = fn
+                    "oracles": sorted(oracles), "cpu": self.limits.call_seconds})
         return self.calls
 
     def take_early(self, ticket):
@@ -311,13 +318,9 @@ class Sandbox:
             del self.early[ticket]
             if self.proc is None or ticket <= self.restarted_after:
                 continue  # sent to a worker that is gone: never ran
-            known = fn in self.timed_out
-            outcome = self._await_reply(fn, ticket, _OracleGuard(None, (), 0, self.limits.memory_mb))
-            if outcome.kind == "timeout" and not known:
-                # Not yet a verdict: the test that makes this call may ask for it
-                # with reference helpers standing in, and then runs it afresh.
-                self.timed_out.discard(fn)
-            self.early_done[ticket] = outcome
+            # A timeout here is no verdict yet (see take_early): the test making
+            # this call may ask for it with reference helpers standing in.
+            self.early_done[ticket] = self._await_reply(fn, ticket, _OracleGuard(None, (), 0, self.limits.memory_mb))
 
     def _await_reply(self, fn, call_id, guard):
         output = _Capture(self.limits.output_bytes)
@@ -404,10 +407,7 @@ class Sandbox:
 
     def _lost(self, fn, output, deadline, oracle_timeout=False, helpers=0):
         """The worker went silent: a timeout or a crash. Kill it; a fresh one starts at once.
-
-        A call that timed out while reference helpers answered it (`helpers`
-        answers) may only have been slow for their round trips: it does not
-        stop later calls of `fn`, which may need fewer of them."""
+        `helpers`: the answers the reference helpers gave the call meanwhile."""
         timed_out = oracle_timeout or time.monotonic() >= deadline
         code = self.exit_code
         if not timed_out and code is None and not self.broken:
@@ -422,8 +422,6 @@ class Sandbox:
         self.start()  # the next call finds the module imported already
         seconds = f"{self.limits.call_seconds:g}"
         if timed_out or (code is not None and -code == signal.SIGXCPU):
-            if not helpers:
-                self.timed_out.add(fn)
             why = " (with the reference helpers it called)" if oracle_timeout else " of CPU time" if not timed_out else ""
             return Outcome(fn, False, kind="timeout", message=f"{fn}() timed out after {seconds} s{why}", output=output.text(),
                            helpers=helpers)
