@@ -103,7 +103,11 @@ def _percent_cells(text: str):
 
 def _functions(path: Path) -> dict:
     """name -> source text of each top-level function of the module at `path`."""
-    text = path.read_text(encoding="utf-8")
+    return functions(path.read_text(encoding="utf-8"))
+
+
+def functions(text: str) -> dict:
+    """name -> source text (decorators included) of each top-level function in `text`."""
     lines = text.splitlines()
     found = {}
     for node in ast.parse(text).body:

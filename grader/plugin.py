@@ -116,10 +116,10 @@ class GraderPlugin:
         wrong = self.grading.earlier_wrong(self.grading.part_of(item))
         if not wrong:
             return verdict
-        passed, message, output = verdict[:3]
+        passed, message, *rest = verdict
         names = ", ".join(f"{fn}()" for fn in wrong)
         return (passed, f"{message}\nnote: {names} failed {'its' if len(wrong) == 1 else 'their'} own checks; if this "
-                "function calls it, fix that first (the hidden tests grade each function on its own)", output)
+                "function calls it, fix that first (the hidden tests grade each function on its own)", *rest)
 
     def _with_own_functions(self, item, verdict):
         """A test failed while reference functions stood in for the student's

@@ -25,10 +25,11 @@ def check_answers(exercise: Exercise, answers: dict | None) -> list[str]:
     answers = answers or {}
     for q in exercise.questions:
         raw = answers.get(q.id, "")
+        wrong_form = form_problem(q, raw)
         if isinstance(raw, str) and not normalise(raw):
             problems.append(f"{q.id}: no answer yet")
-        elif form_problem(q, raw):
-            problems.append(f"{q.id}: {form_problem(q, raw)}")
+        elif wrong_form:
+            problems.append(f"{q.id}: {wrong_form}")
     return problems
 
 
@@ -46,14 +47,11 @@ def grade_quiz(exercise: Exercise, answers: dict | None, key: dict, unreadable: 
         right = normalise(key.get(q.id, ""))
         if not right:
             raise GraderError(f"quiz key has no answer for {q.id}")
-        if form_problem(q, raw):
-            message = form_problem(q, raw)
-        elif not given:
+        message = form_problem(q, raw)
+        if not message and not given:
             message = "no answer: quiz.toml could not be read" if unreadable else "no answer given"
-        elif given != right:
+        elif not message and given != right:
             message = f"'{given}' is not correct"
-        else:
-            message = ""
         passed = not message
         part.tests.append(TestResult(q.id, passed, each if passed else 0.0, each, message, hidden=False))
     return part

@@ -61,8 +61,9 @@ def grader_files(exercise: Exercise) -> dict:
 def _pyproject(package: Path) -> str:
     """The grader's own pyproject.toml, or one written from the installed package's metadata."""
     source = package.parent / "pyproject.toml"
-    if source.is_file() and 'name = "mlgrade"' in source.read_text(encoding="utf-8"):
-        return source.read_text(encoding="utf-8")
+    text = source.read_text(encoding="utf-8") if source.is_file() else ""
+    if 'name = "mlgrade"' in text:
+        return text
     from importlib import metadata
 
     try:

@@ -8,19 +8,9 @@ import copy
 import nbformat
 
 from conftest import ROOT
+from grader.lab_notebook import functions
 
 LAB_NOTEBOOK = ROOT / "exercises" / "exercise3" / "exercise3.ipynb"
-
-
-def functions(source: str) -> dict:
-    """name -> source text of each top-level function in `source`."""
-    lines = source.splitlines()
-    found = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            found[node.name] = "\n".join(lines[first - 1:node.end_lineno])
-    return found
 
 
 def filled_notebook(source: str, quiz: dict | None = None):
