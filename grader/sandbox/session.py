@@ -19,15 +19,12 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from . import isolation, wire, zygote
+from . import isolation, script, wire, zygote
 from .isolation import Limits
 
-_HERE = Path(__file__).parent
-WORKER_SOURCE = "\n".join((_HERE / name).read_text() for name in ("wire.py", "seccomp.py", "worker.py")) + "\nmain()\n"
 # Arguments a student may send to a reference helper: plenty for any lab's data.
 ORACLE_MAX_ITEMS = 1_000_000
 
@@ -137,7 +134,7 @@ class Sandbox:
         pidns = "1" if self.level in isolation.NAMESPACE_LEVELS else "0"
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", WORKER_SOURCE, str(to_worker_r), str(from_worker_w),
+                [sys.executable, "-I", "-c", script(("wire.py", "seccomp.py", "worker.py"), "main()"), str(to_worker_r), str(from_worker_w),
                  os.path.join(plan.workdir, module_file), self.module_name, pidns, "nofork" if plan.no_fork else "-"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,

@@ -13,11 +13,9 @@ import socket
 import struct
 import subprocess
 import sys
-from pathlib import Path
 
-_HERE = Path(__file__).parent
-SOURCE = "\n".join((_HERE / name).read_text() for name in
-                   ("isolation.py", "wire.py", "seccomp.py", "worker.py", "forkserver.py")) + "\nzygote_main()\n"
+from . import script
+
 
 
 class Zygote:
@@ -28,7 +26,8 @@ class Zygote:
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", SOURCE, str(theirs.fileno())],
+            [sys.executable, "-I", "-c", script(("isolation.py", "wire.py", "seccomp.py", "worker.py", "forkserver.py"),
+                                                 "zygote_main()"), str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=_worker_env("/tmp"), start_new_session=True,
         )
