@@ -226,8 +226,9 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         if failed_import is None and suites:
             suites.run(grading, fail_fast)
             # Only telling when every part was right (no reference stood in to change a call): `grade check`'s canary.
-            if not fail_fast and grading.unused_early() and all(grading.judged_correct(p) for p in exercise.parts):
-                result.artifacts["unused_early_calls"] = grading.unused_early()
+            unused = grading.unused_early()
+            if unused and not fail_fast and all(grading.judged_correct(p) for p in exercise.parts):
+                result.artifacts["unused_early_calls"] = unused
         for part in exercise.parts:
             result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
         result.parts.append(_quiz_part(exercise, submission, public))
