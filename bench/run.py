@@ -159,7 +159,7 @@ def memory() -> dict:
     from grader.course import Course
     from grader.grading import grade
     from grader.sandbox import session
-    from grader.submission import load_submission
+    from grader.submissions import load_submission
 
     peaks = []
     original = session.Sandbox.close
@@ -169,7 +169,7 @@ def memory() -> dict:
         if pid:
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
-                peaks.append(int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]))
+                peaks.append(int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]))
             except (OSError, StopIteration, ValueError):
                 pass
         original(self)

@@ -1,4 +1,8 @@
-"""The `grade` command line."""
+"""The `grade` command line: every command, in one place.
+
+Each command's body imports what it needs when it runs, so that a student's
+`grade exercise3` pays for nothing but grading.
+"""
 from __future__ import annotations
 
 import sys
@@ -6,7 +10,10 @@ from pathlib import Path
 
 import click
 
-from .course import Course, GraderError
+from .course import Course
+from .errors import GraderError
+
+ROOT_HELP = "Course root (default: the nearest folder upward holding exercises/)."
 
 
 class UserError(click.ClickException):
@@ -18,38 +25,15 @@ class UserError(click.ClickException):
         click.echo(f"grade: error: {self.format_message()}", err=True)
 
 
-# Subcommands live in modules of their own, imported only when used: a student's
-# `grade exercise3` should not pay for batch grading's imports.
-LAZY_COMMANDS = {
-    "batch": "grader.batch:batch_command",
-    "build-notebook": "grader.lab_notebook:build_notebook_command",
-    "check": "grader.lint:check",
-    "new": "grader.scaffold:new",
-    "publish": "grader.publish:publish_command",
-    "release": "grader.release:release_command",
-}
-
-
 class GradeGroup(click.Group):
-    """`grade NAME ...` grades exercise NAME; other words are subcommands."""
+    """`grade NAME ...` grades exercise NAME; other words are commands."""
 
     def parse_args(self, ctx, args):
         if args[:1] == ["help"]:  # what newcomers type first
             args = ["--help"]
-        if args and args[0] not in self.commands and args[0] not in LAZY_COMMANDS and not args[0].startswith("-"):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["exercise", *args]
         return super().parse_args(ctx, args)
-
-    def list_commands(self, ctx):
-        return sorted([*self.commands, *LAZY_COMMANDS])
-
-    def get_command(self, ctx, name):
-        if name in LAZY_COMMANDS and name not in self.commands:
-            import importlib
-
-            module, attr = LAZY_COMMANDS[name].split(":")
-            self.add_command(getattr(importlib.import_module(module), attr), name)
-        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:
@@ -73,13 +57,19 @@ class ExerciseCommand(click.Command):
         return super().make_context(name, args, parent, **extra)
 
 
-def course_option(f):
-    return click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-                        help="Course root (default: the nearest folder upward holding exercises/).")(f)
+def root_option(help: str = ROOT_HELP):
+    """The one `--root` option every command that opens the course takes."""
+    return click.option("--root", type=click.Path(file_okay=False, path_type=Path), help=help)
 
 
 def open_course(root: Path | None) -> Course:
+    """The course at `root`, or the one found upward from the current folder."""
     return Course(root) if root else Course.find()
+
+
+def hide_hidden_option(help: str = 'Show hidden tests to students only as "hidden test failed".'):
+    """The `--hide-hidden` flag of the commands that write student-facing reports."""
+    return click.option("--hide-hidden", is_flag=True, help=help)
 
 
 @click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,25 +83,29 @@ def cli():
     """
 
 
+# -- students -----------------------------------------------------------------
+
 @cli.command("exercise", hidden=True, cls=ExerciseCommand)
 @click.argument("name")
-@click.option("--submission", type=click.Path(path_type=Path), help="A folder with the module or a notebook (and quiz.toml), a .py file, or a notebook (.ipynb).")
-@course_option
+@click.option("--submission", type=click.Path(path_type=Path),
+              help="A folder with the module or a notebook (and quiz.toml), a .py file, or a notebook (.ipynb).")
+@root_option()
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the feedback page (self-contained HTML, with figures).")
-@click.option("--gradescope", "gradescope_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write Gradescope's results.json.")
-@click.option("--hide-hidden", is_flag=True, help='Show hidden tests only as "hidden test failed" (terminal, HTML, Gradescope; --json keeps everything).')
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the feedback page (self-contained HTML, with figures).")
+@click.option("--gradescope", "gradescope_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write Gradescope's results.json.")
+@hide_hidden_option('Show hidden tests only as "hidden test failed" (terminal, HTML, Gradescope; --json keeps everything).')
 @click.option("--fail-under", type=float, default=None, help="Exit with status 1 when the score is below this.")
 def grade_exercise(name, submission, root, json_path, html_path, gradescope_path, hide_hidden, fail_under):
     """Grade one exercise."""
     from .grading import grade
-    from .publish import student_view
     from .render import terminal
     from .results import save_json, write_atomic
-    from .submission import load_submission
+    from .submissions import load_submission
+    from .visibility import student_view
 
-    course = open_course(root)
-    exercise = course.exercise(name)
+    exercise = open_course(root).exercise(name)
     sub = load_submission(exercise, submission or exercise.folder)
     for note in sub.notes:
         click.echo(f"note: {note}")
@@ -133,7 +127,7 @@ def grade_exercise(name, submission, root, json_path, html_path, gradescope_path
 
 
 @cli.command("list")
-@course_option
+@root_option()
 def list_exercises(root):
     """List the exercises of the course with their titles and points."""
     course = open_course(root)
@@ -144,5 +138,111 @@ def list_exercises(root):
         click.echo(f"{name:<12} {ex.title}  [{ex.max_score:g} points: {parts}{quiz}]")
 
 
-main = cli
+# -- a class --------------------------------------------------------------------
 
+@cli.command("batch")
+@click.argument("name")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the reports.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Grading processes (default: the CPU count).")
+@click.option("--force", is_flag=True, help="Grade every student again, even when nothing changed.")
+@hide_hidden_option()
+@root_option()
+def batch(name, submissions, out, jobs, force, hide_hidden, root):
+    """Grade every entry of SUBMISSIONS (folders, .py, .ipynb or .zip; one per
+    student, named by the student's id) and write the reports to --out."""
+    from .batch.run import run_batch
+
+    exercise = open_course(root).exercise(name)
+    click.echo(run_batch(exercise, submissions, out, jobs=jobs, force=force, hide_hidden=hide_hidden))
+
+
+@cli.command("publish")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@hide_hidden_option()
+def publish(out, hide_hidden):
+    """Rebuild feedback pages, results.json files, gradebook.csv and summary.html
+    in OUT from the students' report.json files, without grading again."""
+    from .batch.outputs import FEEDBACK, GRADEBOOK, GRADESCOPE, SUMMARY, publish_reports
+
+    count = publish_reports(out, hide_hidden)
+    click.echo(f"published {count} students in {out}: {GRADEBOOK}, {SUMMARY}, <id>/{FEEDBACK}, <id>/{GRADESCOPE}")
+
+
+# -- instructors' tools -----------------------------------------------------------
+
+@cli.command("check")
+@click.argument("name")
+@root_option()
+@click.option("--no-mutation", is_flag=True, help="Skip the mutation analysis (a quick lint).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes grading mutants (default: one per core).")
+def check(name, root, no_mutation, jobs):
+    """Check an exercise before students get it: manifest, reference, stubs, quiz key, and how good its hidden tests are."""
+    from .authoring.check import check_exercise
+
+    report = check_exercise(open_course(root), name, mutation=not no_mutation, jobs=jobs)
+    click.echo(report.render(color=sys.stdout.isatty()))
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command("new")
+@click.argument("name")
+@root_option("Course root (default: the nearest folder upward holding exercises/; created if given and missing).")
+@click.option("--title", default=None, help="The exercise's title (default: NAME).")
+@click.option("--module", default=None, help="The module students edit, without .py (default: NAME, with - as _).")
+@click.option("--function", "functions", multiple=True,
+              help="A function to grade, one part each; repeat for more (default: predict).")
+def new(name, root, title, module, functions):
+    """Scaffold a new exercise: manifest, stubs, reference, hidden suites, quiz and key, README."""
+    from .authoring.scaffold import scaffold
+
+    if root is not None:
+        (root / "exercises").mkdir(parents=True, exist_ok=True)
+    course = open_course(root)
+    module = module or name.replace("-", "_")
+    written = scaffold(course.root, name, title or name, module, list(functions) or ["predict"])
+    for path in written:
+        click.echo(f"  wrote {path.relative_to(course.root)}")
+    where = f" --root {root}" if root else ""
+    click.echo(f"Next: edit them, then run `grade check {name}{where}` (it passes as scaffolded).")
+
+
+@cli.command("release")
+@click.argument("name")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the bundle into (it becomes a course root).")
+@root_option()
+def release(name, out, root):
+    """Write the student bundle of exercise NAME into OUT/exercises/NAME/."""
+    from .authoring.release import write_bundle
+
+    target, files = write_bundle(open_course(root).exercise(name), out)
+    click.echo(f"wrote {target}: {', '.join(sorted(files))}")
+    click.echo(f"and the grader with its set-up README in {out}")
+    click.echo(f"students set up and grade with: cd {out} && python3 -m venv .venv && .venv/bin/pip install -e . "
+               f"&& .venv/bin/grade {name}")
+
+
+@cli.command("build-notebook")
+@click.argument("name")
+@root_option()
+@click.option("--check", is_flag=True, help="Write nothing; exit with status 1 when the notebook is out of date.")
+def build_notebook(name, root, check):
+    """Build the lab notebook of exercise NAME from its sources."""
+    from .authoring.lab_notebook import is_up_to_date, notebook_text
+    from .results import write_atomic
+
+    exercise = open_course(root).exercise(name)
+    path = exercise.folder / exercise.notebook_file
+    if check:
+        if not is_up_to_date(exercise):
+            click.echo(f"{path} is out of date: run `grade build-notebook {name}`", err=True)
+            sys.exit(1)
+        click.echo(f"{path} is up to date")
+        return
+    write_atomic(path, notebook_text(exercise))
+    click.echo(f"wrote {path}")
+
+
+main = cli

@@ -12,14 +12,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from .errors import GraderError
 from .sandbox.isolation import Limits
 
 MANIFEST = "exercise.toml"
-
-
-class GraderError(Exception):
-    """A problem with the user's input: shown as one line, exit status 2."""
-
 
 @dataclass(frozen=True)
 class Part:
@@ -157,7 +153,7 @@ class Course:
             raise GraderError(f"{self.root}: not a course root (no exercises/ folder)")
 
     @classmethod
-    def find(cls, start: Path | None = None) -> "Course":
+    def find(cls, start: Path | None = None) -> Course:
         """The nearest folder upward from `start` (default: the current one) holding `exercises/`."""
         here = Path(start or Path.cwd()).resolve()
         for folder in (here, *here.parents):

@@ -21,8 +21,9 @@ import math
 from contextlib import contextmanager
 from pathlib import Path
 
-from .course import Exercise, GraderError
-from .plugin import StudentModule
+from .course import Exercise
+from .errors import GraderError
+from .grading.plugin import StudentModule
 from .testing import StudentFailure
 
 MODULE = "plots.py"
@@ -46,21 +47,21 @@ class Figure:
         self.xlim = self.ylim = None
         self._student = False  # inside attempt(): the series added are the student's
 
-    def line(self, x, y, label: str, style: str = "solid") -> "Figure":
+    def line(self, x, y, label: str, style: str = "solid") -> Figure:
         """A line through the points (x[i], y[i]); ValueError when y is not len(x) numbers."""
         return self._add("line", x, y, label, style=style if style in STYLES else "solid")
 
-    def points(self, x, y, label: str, marker: str = "o") -> "Figure":
+    def points(self, x, y, label: str, marker: str = "o") -> Figure:
         """Unconnected points, e.g. a data set."""
         return self._add("points", x, y, label, marker=marker if marker in MARKERS else "o")
 
-    def limits(self, x=None, y=None) -> "Figure":
+    def limits(self, x=None, y=None) -> Figure:
         """Fix the visible range of an axis, as (low, high)."""
         self.xlim = _pair(x) if x is not None else self.xlim
         self.ylim = _pair(y) if y is not None else self.ylim
         return self
 
-    def note(self, text: str) -> "Figure":
+    def note(self, text: str) -> Figure:
         """A sentence shown under the figure."""
         self.notes.append(str(text))
         return self

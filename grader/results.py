@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,13 +74,51 @@ class GradeResult:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "GradeResult":
+    def from_dict(cls, data: dict) -> GradeResult:
         parts = [
             PartResult(p["name"], p["max_score"], [TestResult(**t) for t in p["tests"]], p.get("note", ""))
             for p in data["parts"]
         ]
         keys = ("student", "status", "error", "public_only", "isolation", "seconds", "student_seconds", "artifacts")
         return cls(data["exercise"], data["max_score"], parts, **{k: data[k] for k in keys if k in data})
+
+
+@dataclass
+class PartStatistics:
+    """One part across a class: its mean score and how many students have full marks."""
+
+    name: str
+    max_score: float
+    mean: float
+    full: int
+    count: int
+
+
+@dataclass
+class ClassStatistics:
+    """The scores of a class's graded students (status "graded"), summed up."""
+
+    graded: int = 0
+    mean: float = 0.0
+    median: float = 0.0
+    lowest: float = 0.0
+    highest: float = 0.0
+    parts: list[PartStatistics] = field(default_factory=list)
+
+
+def class_statistics(results: list[GradeResult]) -> ClassStatistics:
+    """Totals and per-part figures of the graded results (parts in the order they first appear)."""
+    graded = [r for r in results if r.status == "graded"]
+    if not graded:
+        return ClassStatistics()
+    totals = [r.score for r in graded]
+    by_part: dict[str, list[PartResult]] = {}
+    for result in graded:
+        for part in result.parts:
+            by_part.setdefault(part.name, []).append(part)
+    parts = [PartStatistics(name, found[0].max_score, statistics.mean(p.score for p in found),
+                            sum(p.score >= p.max_score for p in found), len(found)) for name, found in by_part.items()]
+    return ClassStatistics(len(graded), statistics.mean(totals), statistics.median(totals), min(totals), max(totals), parts)
 
 
 def _umask() -> int:

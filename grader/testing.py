@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Hint:
             # A mistake's variant may well overflow (an update going uphill): no warnings on the grader's stderr.
             with np.errstate(all="ignore"):
                 wrong = self.variant(reference, *_copies(args))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a variant that cannot run on these inputs matches nothing
             return False
         return problem(got, wrong, "", RTOL, ATOL, equal_nan=True) is None
 

@@ -23,3 +23,8 @@ def hide_hidden(result: GradeResult) -> GradeResult:
                 test.message = "" if test.passed else HIDDEN_FAILED
                 test.output = ""
     return shown
+
+
+def student_view(result: GradeResult, hide: bool) -> GradeResult:
+    """The result as students may see it: with `hide`, hidden tests summarised (see hide_hidden)."""
+    return hide_hidden(result) if hide else result

@@ -6,9 +6,9 @@ import ast
 import copy
 
 import nbformat
-
 from conftest import ROOT
-from grader.lab_notebook import functions
+
+from grader.authoring.lab_notebook import functions
 
 LAB_NOTEBOOK = ROOT / "exercises" / "exercise3" / "exercise3.ipynb"
 

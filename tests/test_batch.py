@@ -284,8 +284,8 @@ def test_force_grades_again(course, tmp_path):
 
 
 def test_zip_members_are_checked_before_anything_is_written(tmp_path):
-    from grader.course import GraderError
-    from grader.entries import MAX_ZIP_BYTES, submission_root, unpack_zip
+    from grader.errors import GraderError
+    from grader.submissions.entries import MAX_ZIP_BYTES, submission_root, unpack_zip
 
     def unpack(name, members, link=None):
         path = tmp_path / f"{name}.zip"

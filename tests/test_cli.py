@@ -3,7 +3,6 @@ report's schema, and grading of modules that cannot even be imported."""
 import json
 
 import pytest
-
 from conftest import REFERENCE, ROOT, quiz_key_text
 
 

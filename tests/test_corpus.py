@@ -6,11 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, quiz_key_text
+
 from grader.course import Course
 from grader.grading import grade
-from grader.submission import load_submission
+from grader.submissions import load_submission
 
 CORPUS = Path(__file__).parent / "corpus"
 BASE = (CORPUS / "correct_vectorized.py").read_text()

@@ -4,7 +4,6 @@ points in their own part only, with the hint that names them."""
 import json
 
 import pytest
-
 from conftest import ROOT, quiz_key_text
 
 REFERENCE2 = ROOT / "solutions" / "exercise2" / "linear_regression.py"

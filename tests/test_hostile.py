@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, quiz_key_text
 
 HOSTILE = Path(__file__).parent / "hostile"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from grader.mutation import make_mutants
+from grader.authoring.mutation import make_mutants
 
 
 @pytest.fixture

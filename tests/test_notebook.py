@@ -6,13 +6,11 @@ import re
 import shutil
 
 import nbformat
-
-
 import pytest
-
 from conftest import REFERENCE, ROOT, STUBS, quiz_key_text
-from grader.course import tomllib
 from nbfill import LAB_NOTEBOOK, filled_notebook, student_cell, write_notebook
+
+from grader.course import tomllib
 
 KEY = tomllib.loads(quiz_key_text())  # every answer right, however many questions there are
 
@@ -83,7 +81,7 @@ def test_escapes_magics_and_forged_outputs_do_not_count(grade_cli, tmp_path):
         nbformat.v4.new_output("execute_result", data={"text/plain": repr(KEY)})]))
     path = write_notebook(nb, tmp_path / "work.ipynb")
 
-    from grader.notebook import notebook_source
+    from grader.submissions.notebook import notebook_source
 
     source, _ = notebook_source(nbformat.read(path, as_version=4))
     assert "touch" not in source and "pip" not in source and "%%time" not in source
@@ -96,7 +94,7 @@ def test_escapes_magics_and_forged_outputs_do_not_count(grade_cli, tmp_path):
 
 
 def test_strip_ipython_keeps_python_that_looks_like_magic():
-    from grader.notebook import strip_ipython
+    from grader.submissions.notebook import strip_ipython
 
     cell = ('text = ("%d items"\n'
             '        % 3)\n'
@@ -179,8 +177,8 @@ def test_folder_rules(grade_cli, tmp_path):
 
 
 def test_committed_notebook_is_up_to_date(grade_cli):
+    from grader.authoring.lab_notebook import is_up_to_date
     from grader.course import Course
-    from grader.lab_notebook import is_up_to_date
 
     assert is_up_to_date(Course(ROOT).exercise("exercise3")), "run: grade build-notebook exercise3"
     result = grade_cli("build-notebook", "exercise3", "--check")

@@ -8,13 +8,11 @@ import shutil
 import subprocess
 import sys
 
-
-
 import pytest
-
 from conftest import REFERENCE, ROOT, quiz_key_text
-from grader.course import tomllib
 from nbfill import filled_notebook, write_notebook
+
+from grader.course import tomllib
 
 SOLUTIONS = ROOT / "solutions" / "exercise3"
 KEY = tomllib.loads(quiz_key_text())  # every answer right, however many questions there are
@@ -181,8 +179,8 @@ def test_release_refuses_an_existing_target(bundle):
 
 
 def test_release_refuses_a_stale_notebook_or_a_leak(tmp_path):
+    from grader.authoring.release import bundle_files, leaks
     from grader.course import Course
-    from grader.release import bundle_files, leaks
 
     course = tmp_path / "course"
     for name in ("exercises", "solutions"):

@@ -29,8 +29,11 @@ def test_reference_copy_scores_full(grade_cli, make_submission, tmp_path):
 
 
 def test_canary_passes_for_exercise3():
-    from grader.canary import run_canary
-    from grader.course import Course
     from conftest import ROOT
 
-    assert run_canary(Course(ROOT).exercise("exercise3")) == []
+    from grader.course import Course
+    from grader.grading import canary
+
+    result, problems = canary.run(Course(ROOT).exercise("exercise3"))
+    assert problems == []
+    assert result.score == result.max_score == 100

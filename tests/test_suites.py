@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course, GraderError
+from grader.course import Course
+from grader.errors import GraderError
 from grader.grading import grade
-from grader.submission import load_submission
+from grader.submissions import load_submission
 
 MODULE_STATE = '''
 

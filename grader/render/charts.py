@@ -124,7 +124,7 @@ def figure_chart(data: dict) -> Chart | None:
     return frame.draw(student)
 
 
-def _frame(key: list, build) -> "_Frame":
+def _frame(key: list, build) -> _Frame:
     """The frame for `key`, drawn by `build()` unless this process kept it."""
     text = json.dumps(key, sort_keys=True)
     frame = _frames.pop(text, None) or build()
@@ -202,7 +202,7 @@ class _Frame:
         x = np.concatenate([_floats(s["x"]) for s in student])
         y = np.concatenate([_floats(s["y"]) for s in student])
         limits, changed = [], False
-        for (name, log, at, (start, end), slack), low_high in zip(self._axes(x, y), self.limits):
+        for (_name, log, at, (start, end), slack), low_high in zip(self._axes(x, y), self.limits):
             at = at[np.isfinite(at)]
             new_start = _round_out(at.min(), log, up=False) if at.size and at.min() < start - slack else start
             new_end = _round_out(at.max(), log, up=True) if at.size and at.max() > end + slack else end
@@ -236,7 +236,7 @@ class _Frame:
         notes = []
         if not finite.all():
             notes.append(f"{label}: {int((~finite).sum())} of {len(x)} values are not finite numbers, so not drawn")
-        for (name, log, at, (start, end), slack), values, (low, high) in zip(self._axes(x, y), (x, y), self.limits):
+        for (name, _log, at, (start, end), slack), values, (low, high) in zip(self._axes(x, y), (x, y), self.limits):
             # NaN (the log of a value <= 0) counts as outside.
             outside = ~((at[finite] >= start - slack) & (at[finite] <= end + slack))
             if outside.any():

@@ -27,7 +27,7 @@ def results(result: GradeResult) -> dict:
     return {
         "score": result.score,
         "execution_time": float(result.seconds),
-        "output": summary_text(result),
+        "output": overview_text(result),
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
@@ -36,7 +36,7 @@ def results(result: GradeResult) -> dict:
     }
 
 
-def summary_text(result: GradeResult) -> str:
+def overview_text(result: GradeResult) -> str:
     lines = [f"{result.exercise}: {result.score:g} / {result.max_score:g}"]
     if result.status != "graded":
         lines.append(f"Not graded: {result.error}")

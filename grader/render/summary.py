@@ -4,11 +4,10 @@ number shown is a count or average of scores copied from the results."""
 from __future__ import annotations
 
 import re
-import statistics
 from collections import Counter, defaultdict
 from html import escape
 
-from ..results import IMPORT_TEST, GradeResult
+from ..results import IMPORT_TEST, GradeResult, class_statistics
 from .gradebook import part_names
 from .html import image, page, points
 
@@ -34,14 +33,16 @@ def render(results: list[GradeResult]) -> str:
     top = max((r.max_score for r in results), default=100)
     out = [f"<h1>{escape(exercise)}: class summary</h1>",
            f"<p>{len(results)} students: {len(graded)} graded, {len(errors)} not graded.</p>"]
+    stats = class_statistics(results)
     if graded:
-        totals = [r.score for r in graded]
-        out.append(f"<p>Score out of {points(top)}: mean {statistics.mean(totals):.1f}, "
-                   f"median {points(statistics.median(totals))}, lowest {points(min(totals))}, highest {points(max(totals))}.</p>")
+        out.append(f"<p>Score out of {points(top)}: mean {stats.mean:.1f}, "
+                   f"median {points(stats.median)}, lowest {points(stats.lowest)}, highest {points(stats.highest)}.</p>")
         from .charts import histogram_png
 
-        out.append(f"<figure>{image(histogram_png(totals, top), 'score histogram')}<figcaption>Scores of the graded students</figcaption></figure>")
-        out.append(_parts(graded))
+        totals = [r.score for r in graded]
+        out.append(f"<figure>{image(histogram_png(totals, top), 'score histogram')}"
+                   "<figcaption>Scores of the graded students</figcaption></figure>")
+        out.append(_parts(stats))
         out.append(_tests(graded))
         out.append(_messages(graded))
     if errors:
@@ -54,19 +55,11 @@ def _bar(fraction: float) -> str:
     return f'<span class="bar"><span style="width:{100 * fraction:.0f}%"></span></span> {100 * fraction:.0f}%'
 
 
-def _parts(graded) -> str:
-    scores = defaultdict(list)
-    full = Counter()
-    maxima = {}
-    for result in graded:
-        for part in result.parts:
-            scores[part.name].append(part.score)
-            maxima[part.name] = part.max_score
-            full[part.name] += part.score >= part.max_score
+def _parts(stats) -> str:
     rows = "".join(
-        f'<tr><td>{escape(name)}</td><td class="num">{statistics.mean(values):.1f} / {points(maxima[name])}</td>'
-        f"<td>{_bar(full[name] / len(values))}</td></tr>"
-        for name, values in scores.items()
+        f'<tr><td>{escape(part.name)}</td><td class="num">{part.mean:.1f} / {points(part.max_score)}</td>'
+        f"<td>{_bar(part.full / part.count)}</td></tr>"
+        for part in stats.parts
     )
     return ('<h2>Parts</h2><table><tr><th>part</th><th class="num">mean points</th><th>students with full marks</th></tr>'
             f"{rows}</table>")

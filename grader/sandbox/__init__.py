@@ -1,9 +1,21 @@
-"""Running student code apart from the grader: worker processes, their isolation and the wire between them."""
-from functools import lru_cache
+"""The trusted side of the sandbox: starting worker processes, isolating them,
+calling student functions in them, and the wire format between the two.
+
+Two kinds of file live here. Most are ordinary modules of the grader. The
+files of `inside/`, and `wire.py` and `isolation.py` besides, are also run in
+the worker or the fork server: never imported there, but joined into the text
+that `python -I -c` runs (see `script`), so they use nothing but the standard
+library (and numpy) and each other's names.
+"""
+from functools import cache
 from pathlib import Path
 
+# The files each process is made of, in order, and the call that starts it.
+WORKER = (("wire.py", "inside/seccomp.py", "inside/worker.py"), "main()")
+FORKSERVER = (("isolation.py", "wire.py", "inside/seccomp.py", "inside/worker.py", "inside/forkserver.py"), "zygote_main()")
 
-@lru_cache(maxsize=None)
+
+@cache
 def script(names: tuple, entry: str) -> str:
     """Source for `python -I -c`: these files of this folder, one after another, then `entry`.
 

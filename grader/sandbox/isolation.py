@@ -310,6 +310,24 @@ def _set_limits(limits, level):
         limit(resource.RLIMIT_NPROC, limits.processes)
 
 
+def worker_env(home):
+    """The whole environment of a worker: nothing of the grader's but a few CPU settings."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
 # -- probing ---------------------------------------------------------------------
 
 _PROBED = None
@@ -322,7 +340,7 @@ def probe():
         return _PROBED
     wanted = os.environ.get("GRADER_ISOLATION", "").strip() or LEVELS[0]
     if wanted not in LEVELS:
-        from ..course import GraderError
+        from ..errors import GraderError
 
         raise GraderError(f"GRADER_ISOLATION={wanted!r} is not one of {', '.join(LEVELS)}")
     for level in LEVELS[LEVELS.index(wanted):]:

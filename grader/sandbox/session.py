@@ -8,103 +8,30 @@ that comes from the worker is cleaned before it reaches a report.
 """
 import dataclasses
 import os
-import re
-import resource
 import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
 
-from . import isolation, script, wire, zygote
+from . import WORKER, isolation, script, wire, zygote
+from .helpers import HelperGuard
 from .isolation import Limits
-
-# Arguments a student may send to a reference helper: plenty for any lab's data.
-ORACLE_MAX_ITEMS = 1_000_000
-
-SIGNAL_TEXT = {
-    signal.SIGSEGV: "crashed with a segmentation fault",
-    signal.SIGKILL: "was killed (memory or process limit?)",
-    signal.SIGABRT: "aborted",
-    signal.SIGBUS: "crashed with a bus error",
-    signal.SIGFPE: "crashed with a floating-point exception",
-    signal.SIGXFSZ: "wrote a file over the size limit",
-    signal.SIGSYS: "made a system call the sandbox forbids",
-}
-
-
-def clean(text, limit=None):
-    """Text safe for a terminal and a JSON file: no control characters
-    (escape sequences could repaint a terminal) and no lone surrogates."""
-    text = str(text)
-    if limit is not None and len(text) > limit:
-        text = text[:limit] + "..."
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return _CONTROL.sub(lambda m: "\n" if m.group() == "\r" else "\ufffd", text)
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _one_line(text, limit):
-    return " ".join(clean(text, limit).split("\n"))
-
-
-@dataclass
-class Outcome:
-    """What one call of a student function came to, as plain data."""
-
-    fn: str
-    ok: bool
-    value: Any = None
-    kind: str = ""  # "", "exception", "timeout", "crash", "load", "protocol", "skipped"
-    error_type: str = ""
-    message: str = ""
-    where: list = field(default_factory=list)
-    output: str = ""
-    seconds: float = 0.0
-    args_after: list = field(default_factory=list)
-    category: str = ""  # the worker's word on an exception: "memory", "recursion", "exit" or ""
-    helpers: int = 0  # answers the reference helpers gave during the call
-
-    def describe(self):
-        """One or two lines for a student: what went wrong and where."""
-        if self.ok:
-            return ""
-        text = self.message
-        if self.kind == "exception":
-            if self.error_type == "NotImplementedError":
-                text = "not implemented yet (the function still raises NotImplementedError)"
-            elif self.category == "memory":
-                text = f"memory limit exceeded ({self.error_type})"
-            elif self.category == "recursion":
-                text = f"unbounded recursion ({self.error_type})"
-            elif self.category == "exit" or not self.message:
-                text = f"{self.fn}() raised {self.error_type}" + (f"({self.message})" if self.message else "")
-                if self.category == "exit":
-                    text += ": student code must not try to end the grading"
-            else:
-                text = f"{self.fn}() raised {self.error_type}: {self.message}"
-        if self.where:
-            last = self.where[-1]
-            text += f"\n    at line {last.get('line')}: {last.get('code', '')}"
-        return text
+from .outcome import Outcome, clean, exit_text, one_line, where
 
 
 class Sandbox:
     """One worker process holding one student module; restarted after a kill."""
 
-    def __init__(self, source, module_name, limits=Limits(), hide=(), level=None, files=None):
+    def __init__(self, source, module_name, limits=None, hide=(), level=None, files=None):
         self.source = source
         self.files = dict(files or {})  # support modules (name -> text) the student's module may import
         self.module_name = module_name
-        self.limits = limits
+        self.limits = limits or Limits()
         self.level = level or isolation.probe()
         self.hide = list(hide)
         self.proc = None
@@ -134,14 +61,14 @@ class Sandbox:
         pidns = "1" if self.level in isolation.NAMESPACE_LEVELS else "0"
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", script(("wire.py", "seccomp.py", "worker.py"), "main()"), str(to_worker_r), str(from_worker_w),
+                [sys.executable, "-I", "-c", script(*WORKER), str(to_worker_r), str(from_worker_w),
                  os.path.join(plan.workdir, module_file), self.module_name, pidns, "nofork" if plan.no_fork else "-"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 pass_fds=(to_worker_r, from_worker_w),
                 cwd=plan.host_dir or "/",
-                env=_worker_env(plan.workdir),
+                env=isolation.worker_env(plan.workdir),
                 preexec_fn=plan.preexec,
                 start_new_session=True,
             )
@@ -179,7 +106,7 @@ class Sandbox:
         self._send({
             "level": self.level, "limits": dataclasses.asdict(self.limits), "files": {**self.files, module_file: self.source},
             "hide": list(self.hide), "host_dir": host_dir, "uid": uid, "module_file": module_file,
-            "module_name": self.module_name, "env": _worker_env(host_dir or isolation.WORKDIR),
+            "module_name": self.module_name, "env": isolation.worker_env(host_dir or isolation.WORKDIR),
         })
 
     def _started(self, plan, wfd, rfd):
@@ -245,11 +172,11 @@ class Sandbox:
                           else self.broken or "the module stopped the worker while being imported")
                 self.load_error = Outcome("import", False, kind="load", message=reason, output=output.text())
             else:
-                error_type = _one_line(message.get("type", ""), 100)
+                error_type = one_line(message.get("type", ""), 100)
                 self.load_error = Outcome(
                     "import", False, kind="load", error_type=error_type,
-                    message=f"importing the module failed: {error_type}: {_one_line(message.get('message', ''), 500)}",
-                    where=_where(message.get("where")), output=output.text(),
+                    message=f"importing the module failed: {error_type}: {one_line(message.get('message', ''), 500)}",
+                    where=where(message.get("where")), output=output.text(),
                 )
             return self.load_error
         self.ready = True
@@ -270,7 +197,7 @@ class Sandbox:
             return Outcome(fn, False, kind="load", message=failed.message, where=failed.where)
         if fn in self.timed_out:
             return Outcome(fn, False, kind="skipped", message=f"not run: {fn}() timed out in an earlier test")
-        guard = _OracleGuard(oracle, oracles, self.limits.helper_seconds, self.limits.memory_mb)
+        guard = HelperGuard(oracle, oracles, self.limits.helper_seconds, self.limits.memory_mb)
         try:
             outcome = self._await_reply(fn, self._send_call(fn, args, guard.allowed), guard)
         finally:
@@ -317,7 +244,7 @@ class Sandbox:
                 continue  # sent to a worker that is gone: never ran
             # A timeout here is no verdict yet (see take_early): the test making
             # this call may ask for it with reference helpers standing in.
-            self.early_done[ticket] = self._await_reply(fn, ticket, _OracleGuard(None, (), 0, self.limits.memory_mb))
+            self.early_done[ticket] = self._await_reply(fn, ticket, HelperGuard(None, (), 0, self.limits.memory_mb))
 
     def _await_reply(self, fn, call_id, guard):
         output = _Capture(self.limits.output_bytes)
@@ -347,8 +274,8 @@ class Sandbox:
                 return Outcome(fn, True, value=value, output=output.text(message.get("dropped")), seconds=_seconds(message), args_after=after)
             if op == "error":
                 return Outcome(
-                    fn, False, kind="exception", error_type=_one_line(message.get("type", ""), 100),
-                    message=_one_line(message.get("message", ""), 500), where=_where(message.get("where")),
+                    fn, False, kind="exception", error_type=one_line(message.get("type", ""), 100),
+                    message=one_line(message.get("message", ""), 500), where=where(message.get("where")),
                     output=output.text(message.get("dropped")), seconds=_seconds(message),
                     category=message.get("category") if message.get("category") in ("memory", "recursion", "exit") else "",
                 )
@@ -424,7 +351,7 @@ class Sandbox:
                            helpers=helpers)
         if broken:
             return Outcome(fn, False, kind="protocol", message=f"{fn}(): {broken}", output=output.text())
-        return Outcome(fn, False, kind="crash", message=f"{fn}(): the worker {_exit_text(code)}", output=output.text())
+        return Outcome(fn, False, kind="crash", message=f"{fn}(): the worker {exit_text(code)}", output=output.text())
 
 
 class _Capture:
@@ -461,105 +388,6 @@ def _read_available(fd):
     return data
 
 
-# -- oracles ---------------------------------------------------------------
-
-class _OutOfTime(BaseException):
-    """Raised by the alarm inside a reference helper that took too long."""
-
-
-class _OracleGuard:
-    """Serves the reference helpers of one call, within bounds: only the
-    helpers named for the call, on plain-data arguments of bounded size, for
-    `seconds` in all, with at most `memory_mb` more address space.
-
-    The time and memory guards act on this whole process, so they are only
-    set when it runs a single thread (the command line); elsewhere the names
-    and the size cap still hold.
-    """
-
-    def __init__(self, oracle, names, seconds, memory_mb):
-        self.oracle = oracle
-        self.allowed = set(names) if oracle is not None else set()
-        self.spare = seconds
-        self.memory_mb = memory_mb
-        self.saved = None
-        self.served = 0
-
-    def answer(self, message):
-        """The reply to one request, or None when the helpers' time is used up."""
-        name = message.get("fn")
-        if type(name) is not str or name not in self.allowed:
-            return {"error": f"no reference helper {clean(name, 60)!s} for this call"}
-        started = time.monotonic()
-        try:
-            args = [wire.decode(a) for a in _list(message.get("args"))]
-            if _items(args) > ORACLE_MAX_ITEMS:
-                return {"error": f"arguments too large for the reference helper (over {ORACLE_MAX_ITEMS} numbers)"}
-            value = self._run(lambda: self.oracle(name, args))
-            self.served += 1
-            return {"value": wire.encode(value)}
-        except _OutOfTime:
-            return None
-        except Exception as exc:  # unreadable arguments, or ones the reference cannot take
-            return {"error": clean(f"{type(exc).__name__}: {exc}", 300)}
-        finally:
-            self.spare -= time.monotonic() - started
-
-    def _run(self, fn):
-        if self.spare <= 0:
-            raise _OutOfTime()
-        if not self._arm():
-            return fn()
-        signal.setitimer(signal.ITIMER_REAL, self.spare)
-        try:
-            return fn()
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-
-    def _arm(self):
-        """Install the alarm handler and the memory limit, once per call."""
-        if self.saved is not None:
-            return True
-        if threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
-            return False
-
-        def alarm(signum, frame):
-            raise _OutOfTime()
-
-        self.saved = (signal.signal(signal.SIGALRM, alarm), _limit_memory(self.memory_mb))
-        return True
-
-    def release(self):
-        """Put back what _arm changed."""
-        if self.saved is None:
-            return
-        handler, limit = self.saved
-        signal.signal(signal.SIGALRM, handler)
-        if limit is not None:
-            resource.setrlimit(resource.RLIMIT_AS, limit)
-        self.saved = None
-
-
-def _items(value):
-    if isinstance(value, (list, tuple)):
-        return len(value) + sum(_items(v) for v in value)
-    return getattr(value, "size", 1)
-
-
-def _limit_memory(memory_mb):
-    """Lower this process's address-space limit to its current size plus `memory_mb`; returns the old limit."""
-    try:
-        with open("/proc/self/statm") as f:
-            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        old = resource.getrlimit(resource.RLIMIT_AS)
-        soft = size + memory_mb * 1024 * 1024
-        if old[1] != resource.RLIM_INFINITY:
-            soft = min(soft, old[1])
-        resource.setrlimit(resource.RLIMIT_AS, (soft, old[1]))
-        return old
-    except (OSError, ValueError, AttributeError):
-        return None  # not Linux: the time guard alone
-
 
 # -- small helpers -----------------------------------------------------------
 
@@ -567,24 +395,9 @@ def _list(value):
     return value if type(value) is list else []
 
 
-def _where(data):
-    if type(data) is not list:
-        return []
-    return [{"line": d.get("line") if type(d.get("line")) is int else 0, "code": _one_line(d.get("code", ""), 200)}
-            for d in data[:3] if type(d) is dict]
-
-
 def _seconds(message):
     value = message.get("seconds")
     return float(value) if type(value) in (int, float) and 0 <= value < 1e6 else 0.0
-
-
-def _exit_text(code):
-    if code is None:
-        return "stopped unexpectedly"
-    if code < 0:
-        return SIGNAL_TEXT.get(-code, f"was killed by signal {-code}")
-    return f"exited with status {code} (sys.exit/os._exit in student code?)"
 
 
 def _is_child(pid, parent):
@@ -603,20 +416,3 @@ def _kill(pid):
         os.kill(pid, signal.SIGKILL)
     except OSError:
         pass
-
-
-def _worker_env(home):
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "TMPDIR": home,
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env

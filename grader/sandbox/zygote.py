@@ -14,22 +14,18 @@ import struct
 import subprocess
 import sys
 
-from . import script
-
+from . import FORKSERVER, isolation, script
 
 
 class Zygote:
     """The grader's end of one fork server."""
 
     def __init__(self):
-        from .session import _worker_env
-
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", script(("isolation.py", "wire.py", "seccomp.py", "worker.py", "forkserver.py"),
-                                                 "zygote_main()"), str(theirs.fileno())],
+            [sys.executable, "-I", "-c", script(*FORKSERVER), str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=_worker_env("/tmp"), start_new_session=True,
+            stderr=subprocess.DEVNULL, env=isolation.worker_env("/tmp"), start_new_session=True,
         )
         theirs.close()
         self.sock = ours

@@ -4,7 +4,6 @@ import pytest
 
 from grader.testing import Mismatch, check, expect_same, expect_unchanged, explain, problem, show_call
 
-
 # The lab's printed run (every 1000th cost), and the trained parameters.
 LAB_COSTS = [0.684610468560574, 0.1590977666870456, 0.08460064176930081, 0.05705327279402531, 0.042907594216820076,
              0.034338477298845684, 0.028603798022120097, 0.024501569608793, 0.02142370332569295, 0.019030137124109114]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
-
-from .course import GraderError
-from .results import GradeResult, save_json, write_atomic
+from ..errors import GraderError
+from ..results import GradeResult, save_json, write_atomic
+from ..visibility import student_view
 
 REPORT = "report.json"
 FEEDBACK = "feedback.html"
@@ -22,18 +21,9 @@ GRADEBOOK = "gradebook.csv"
 SUMMARY = "summary.html"
 
 
-def student_view(result: GradeResult, hide_hidden: bool) -> GradeResult:
-    """The result as students may see it."""
-    if not hide_hidden:
-        return result
-    from .visibility import hide_hidden as hide
-
-    return hide(result)
-
-
 def write_student_views(folder: Path, result: GradeResult, hide_hidden: bool) -> None:
     """feedback.html and results.json for one student, each written atomically."""
-    from .render import gradescope, html
+    from ..render import gradescope, html
 
     shown = student_view(result, hide_hidden)
     write_atomic(folder / FEEDBACK, html.render(shown))
@@ -59,13 +49,13 @@ def read_reports(out: Path) -> list[tuple[Path, GradeResult]]:
 
 def write_class(out: Path, results: list[GradeResult]) -> None:
     """gradebook.csv and summary.html for the whole class."""
-    from .render import gradebook, summary
+    from ..render import gradebook, summary
 
     write_atomic(Path(out) / GRADEBOOK, gradebook.render(results))
     write_atomic(Path(out) / SUMMARY, summary.render(results))
 
 
-def publish(out: Path, hide_hidden: bool) -> int:
+def publish_reports(out: Path, hide_hidden: bool) -> int:
     """Rebuild every output in `out` from its report.json files; returns how many students."""
     reports = read_reports(out)
     if not reports:
@@ -74,13 +64,3 @@ def publish(out: Path, hide_hidden: bool) -> int:
         write_student_views(folder, result, hide_hidden)
     write_class(out, [r for _, r in reports])
     return len(reports)
-
-
-@click.command("publish")
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--hide-hidden", is_flag=True, help='Show hidden tests to students only as "hidden test failed".')
-def publish_command(out, hide_hidden):
-    """Rebuild feedback pages, results.json files, gradebook.csv and summary.html
-    in OUT from the students' report.json files, without grading again."""
-    count = publish(out, hide_hidden)
-    click.echo(f"published {count} students in {out}: {GRADEBOOK}, {SUMMARY}, <id>/{FEEDBACK}, <id>/{GRADESCOPE}")

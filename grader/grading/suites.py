@@ -9,9 +9,8 @@ and teardown hooks (see `GraderPlugin.run`), much as pytest-xdist's workers
 run the items they are handed.
 Fixtures, markers, parametrization and conftest files behave exactly as
 under `pytest`; each run ends by tearing down every fixture, so nothing
-carries over from one submission to the next. It takes a few pytest
-internals (`_prepareconfig`, `Config._do_configure`, `Session._setupstate`),
-as pytest-xdist does; pyproject.toml bounds the pytest versions checked.
+carries over from one submission to the next. The few pytest internals this
+takes are all in pytest_internals.py.
 """
 from __future__ import annotations
 
@@ -19,7 +18,8 @@ import os
 import sys
 from pathlib import Path
 
-from .course import GraderError
+from ..errors import GraderError
+from .pytest_internals import make_config, teardown_all
 
 UNUSED_PYTEST_PLUGINS = (
     "terminal", "warnings", "logging", "junitxml", "pastebin", "doctest", "unraisableexception",
@@ -34,9 +34,6 @@ class Suites:
     """The collected tests of some suite files, ready to run for any number of submissions."""
 
     def __init__(self, folder: Path, files: list[Path]):
-        from _pytest.config import _prepareconfig
-        from _pytest.main import Session
-
         from .plugin import GraderPlugin
 
         self.plugin = GraderPlugin()
@@ -44,10 +41,8 @@ class Suites:
                                           "--rootdir", str(folder), "-c", os.devnull]
         for plugin in UNUSED_PYTEST_PLUGINS:
             args += ["-p", f"no:{plugin}"]
-        with _isolated_imports(folder):
-            self.config = _prepareconfig(args, [self.plugin])
-            self.config._do_configure()
-            self.session = Session.from_config(self.config)
+        with _IsolatedImports(folder):
+            self.config, self.session = make_config(args, [self.plugin])
             self.config.hook.pytest_sessionstart(session=self.session)
             self.config.hook.pytest_collection(session=self.session)
         if self.plugin.collect_errors:
@@ -63,7 +58,7 @@ class Suites:
                 if fail_fast and grading.any_failed():
                     break
         finally:
-            self.session._setupstate.teardown_exact(None)  # no fixture outlives its submission
+            teardown_all(self.session)  # no fixture outlives its submission
             self.plugin.grading = None
 
 
@@ -76,7 +71,7 @@ def suites_for(folder: Path, files: list[Path]) -> Suites:
     return _SESSIONS[key]
 
 
-class _isolated_imports:
+class _IsolatedImports:
     """Collection imports the suites' modules; keep them out of `sys.modules`
     afterwards. The collected items hold their own references, and another
     exercise's suites have modules of the same names (pytest would reuse a

@@ -25,7 +25,7 @@ import tokenize
 import warnings
 from pathlib import Path
 
-from .course import GraderError
+from ..errors import GraderError
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # stored outputs (images) make notebooks big
 DEMO_TAG = "demo"
@@ -60,7 +60,7 @@ def read_notebook(path: Path):
             warnings.simplefilter("ignore")  # missing cell ids and the like are not the student's problem
             nb = nbformat.reads(text, as_version=4)
             nbformat.validate(nb)
-    except Exception as exc:  # nbformat raises several unrelated types for malformed files
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several unrelated types for malformed files
         raise GraderError(f"{path}: not a valid notebook ({_first_line(exc)})") from None
     return nb
 

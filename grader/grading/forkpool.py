@@ -16,8 +16,8 @@ import select
 import signal
 import sys
 import traceback
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 PR_SET_PDEATHSIG = 1
 
@@ -29,6 +29,14 @@ class _Child:
     replies: int  # read end: replies from the child
     task: dict | None = None
     buffer: bytes = b""
+
+
+def cores() -> int:
+    """The CPUs this process may run on: the default number of grading processes."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -106,7 +114,7 @@ class ForkPool:
                 _die_with_parent(parent)
                 self._serve(task_r, reply_w)
                 code = 0
-            except BaseException:  # noqa: B902 - a child must never return into the parent's code
+            except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
                 traceback.print_exc()
             finally:
                 os._exit(code)
@@ -117,7 +125,7 @@ class ForkPool:
         return child
 
     def _serve(self, task_fd: int, reply_fd: int) -> None:
-        from .sandbox import zygote
+        from ..sandbox import zygote
 
         zygote.enable()  # this child starts many workers: fork them from a warm server
         with os.fdopen(task_fd, "rb") as tasks:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import ast
 import copy
 import dataclasses
-import multiprocessing
-import os
+from contextlib import closing
 from dataclasses import dataclass
 
-from . import testing
-from .course import Exercise
-from .submission import Submission
+from .. import testing
+from ..course import Exercise
+from ..submissions.load import Submission
 
 # op -> the operator a mistake puts in its place
 SWAPPED_OPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
@@ -281,7 +280,7 @@ def parts_of(exercise: Exercise, mutant: Mutant):
 
 def grade_mutant(exercise: Exercise, mutant: Mutant) -> Verdict:
     """Grade one mutant through the sandbox on its parts alone (no quiz)."""
-    from .grading import grade
+    from ..grading.grade import grade
 
     parts = parts_of(exercise, mutant)
     only = dataclasses.replace(exercise, parts=parts, questions=[], quiz_points=0.0)
@@ -294,64 +293,42 @@ def grade_mutant(exercise: Exercise, mutant: Mutant) -> Verdict:
     return Verdict(mutant, score < top, score, top, by)
 
 
-_WORK: tuple = ()  # (exercise, mutants), set before forking so the workers inherit it
-
-
-def _grade_at(index: int):
-    exercise, mutants = _WORK
-    verdict = grade_mutant(exercise, mutants[index])
-    return index, verdict.killed, verdict.score, verdict.max_score, verdict.by
-
-
-def _verdicts_only():
-    """Pool initializer: a worker grades mutants only, so it needs no hints;
-    it starts many sandboxes, so they are forked from a warm server."""
-    from .sandbox import zygote
-
+def _verdict_only(exercise: Exercise, mutant: Mutant) -> dict:
+    """One task of a pool process: grade a mutant for its verdict alone (no hints:
+    their mistakes' variants cost time and change no verdict)."""
     testing.HINTS = False
-    zygote.enable()
-
-
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    verdict = grade_mutant(exercise, mutant)
+    return {"killed": verdict.killed, "score": verdict.score, "max_score": verdict.max_score, "by": verdict.by}
 
 
 def grade_mutants(exercise: Exercise, mutants: list[Mutant], jobs: int | None = None, progress=None) -> list[Verdict]:
     """Grade every mutant, `jobs` at a time (default: one per core); verdicts in the mutants' order.
 
+    The mutants are graded by forked copies of this process (the batch's fork
+    pool), which inherit the reference and the collected suites loaded here.
     `progress(done, total)` is called after each verdict.
     """
-    global _WORK
-    from .grading import load_reference, suites_of
-    from .sandbox import isolation
+    from ..errors import GraderError
+    from ..grading.forkpool import ForkPool, cores
+    from ..grading.grade import suites_of
+    from ..grading.reference import load_reference
+    from ..sandbox import isolation
 
-    jobs = max(1, min(jobs or available_cores(), len(mutants) or 1))
+    jobs = max(1, min(jobs or cores(), len(mutants) or 1))
     # Done once here, so that the forked workers inherit them instead of each redoing them.
     isolation.probe()
     load_reference(exercise.reference_file)
     for parts in {tuple(parts_of(exercise, m)) for m in mutants}:
         suites_of(dataclasses.replace(exercise, parts=list(parts)), public=False)
 
-    _WORK = (exercise, mutants)
     found = {}
-    try:
-        if jobs == 1:
-            _verdicts_only()
-            outcomes = map(_grade_at, range(len(mutants)))
-            for outcome in outcomes:
-                found[outcome[0]] = outcome
-                if progress:
-                    progress(len(found), len(mutants))
-        else:
-            with multiprocessing.get_context("fork").Pool(jobs, initializer=_verdicts_only) as pool:
-                for outcome in pool.imap_unordered(_grade_at, range(len(mutants))):
-                    found[outcome[0]] = outcome
-                    if progress:
-                        progress(len(found), len(mutants))
-    finally:
-        _WORK = ()
-        testing.HINTS = True
-    return [Verdict(mutants[i], *found[i][1:]) for i in range(len(mutants))]
+    pool = ForkPool(jobs, lambda task: _verdict_only(exercise, mutants[task["index"]]))
+    with closing(pool.run({"index": i} for i in range(len(mutants)))) as finished:  # closing kills the children
+        for task, reply in finished:
+            if reply is None:
+                raise GraderError(f"grading the mutant '{mutants[task['index']].key}' stopped its grading process "
+                                  "unexpectedly")
+            found[task["index"]] = reply
+            if progress:
+                progress(len(found), len(mutants))
+    return [Verdict(mutants[i], **found[i]) for i in range(len(mutants))]

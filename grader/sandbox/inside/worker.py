@@ -82,11 +82,11 @@ def _describe(exc, path):
     # str() of a student's exception is student code: it may raise too.
     try:
         text = str(exc)[:500] if not isinstance(exc, SystemExit) else repr(exc.code)[:200]
-    except BaseException:  # noqa: B902
+    except BaseException:  # noqa: BLE001
         text = "(its message could not be read)"
     try:
         where = _student_lines(exc, path)
-    except BaseException:  # noqa: B902
+    except BaseException:  # noqa: BLE001
         where = []
     return {"op": "error", "type": str(type(exc).__name__)[:100], "message": text, "where": where,
             "category": _category(exc)}
@@ -154,7 +154,7 @@ def serve(channel, module, path, streams):
             value = fn(*args)
             reply = {"op": "result", "value": encode(value)}
             reply["args_after"] = [encode(a) if type(a) is np.ndarray else None for a in args]
-        except BaseException as exc:  # noqa: B902 - every exit route of student code is a result
+        except BaseException as exc:  # noqa: BLE001 - every exit route of student code is a result
             reply = _describe(exc, path)
         reply["id"] = request.get("id")
         reply["seconds"] = time.perf_counter() - start
@@ -197,7 +197,7 @@ def main():
     channel = Channel(rfd, wfd)
     try:
         module = load(path, name)
-    except BaseException as exc:  # noqa: B902
+    except BaseException as exc:  # noqa: BLE001
         message = _describe(exc, path)
         if isinstance(exc, SyntaxError):
             message["where"] = [{"line": exc.lineno or 0, "code": (exc.text or "").strip()[:200]}]

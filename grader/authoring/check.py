@@ -9,15 +9,15 @@ mutation analysis (grader/mutation.py). Exit status 1 when anything is wrong.
 from __future__ import annotations
 
 import ast
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
-from .course import MANIFEST, Course, Exercise, GraderError, load_toml
-from .quiz import normalise
+from ..course import MANIFEST, Course, Exercise, load_toml
+from ..errors import GraderError
+from ..grading.quiz import normalise
 
 EQUIVALENT_FILE = "equivalent_mutants.toml"
 
@@ -117,12 +117,11 @@ def check_manifest(exercise: Exercise) -> Finding:
 def check_reference(exercise: Exercise) -> tuple[Finding, ...]:
     """The canary: the reference (and the key) must score full marks through the sandbox, with tests in every part;
     and every early call the manifest declares is one a test makes."""
-    from .canary import canary_problems, reference_submission
-    from .grading import grade
+    from ..grading import canary
 
-    result = grade(exercise, reference_submission(exercise), student="(reference canary)")
+    result, problems = canary.run(exercise)
     finding = Finding(f"reference scores {result.score:g} / {result.max_score:g} through the sandbox ({result.isolation})")
-    for problem in canary_problems(result):
+    for problem in problems:
         finding.fail(problem)
     counts = {p.name: len(result.part(p.name).tests) for p in exercise.parts}
     suites = Finding("hidden tests: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
@@ -141,8 +140,8 @@ def check_reference(exercise: Exercise) -> tuple[Finding, ...]:
 
 def check_stubs(exercise: Exercise) -> Finding:
     """The files students start from must score nothing."""
-    from .grading import grade
-    from .submission import load_submission
+    from ..grading.grade import grade
+    from ..submissions.load import load_submission
 
     result = grade(exercise, load_submission(exercise, exercise.folder), student="(untouched stubs)")
     finding = Finding(f"untouched stubs score {result.score:g} / {result.max_score:g}")
@@ -179,7 +178,8 @@ def check_quiz(exercise: Exercise) -> Finding:
 
 def check_mutants(exercise: Exercise, jobs: int | None = None) -> Finding:
     """Mutation analysis: every mutant that keeps full marks in its part is a hole, unless acknowledged as equivalent."""
-    from .mutation import available_cores, grade_mutants, make_mutants
+    from ..grading.forkpool import cores
+    from .mutation import grade_mutants, make_mutants
 
     mutants = make_mutants(exercise.reference_file.read_text(encoding="utf-8"))
     ack_file = exercise.solution_folder / EQUIVALENT_FILE
@@ -195,7 +195,7 @@ def check_mutants(exercise: Exercise, jobs: int | None = None) -> Finding:
     adjusted = f"; {100.0 * len(killed) / counted:.1f}% of the {counted} not equivalent" if equivalent and counted else ""
     finding = Finding(f"mutation analysis: {total} mutants, {len(killed)} killed, {len(survived)} survived "
                       f"({len(equivalent)} acknowledged equivalent): mutation score {score:.1f}%{adjusted} "
-                      f"[{jobs or available_cores()} processes]")
+                      f"[{jobs or cores()} processes]")
     for v in holes:
         finding.fail(f"survived: {v.mutant.describe()}")
     if holes:
@@ -246,18 +246,3 @@ def _guarded(title, run, exercise):
         return run(exercise)
     except GraderError as exc:
         return Finding(title, False, [str(exc)])
-
-
-@click.command("check")
-@click.argument("name")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-              help="Course root (default: the nearest folder upward holding exercises/).")
-@click.option("--no-mutation", is_flag=True, help="Skip the mutation analysis (a quick lint).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes grading mutants (default: one per core).")
-def check(name, root, no_mutation, jobs):
-    """Check an exercise before students get it: manifest, reference, stubs, quiz key, and how good its hidden tests are."""
-    course = Course(root) if root else Course.find()
-    report = check_exercise(course, name, mutation=not no_mutation, jobs=jobs)
-    click.echo(report.render(color=sys.stdout.isatty()))
-    if not report.ok:
-        sys.exit(1)

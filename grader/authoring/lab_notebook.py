@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 from pathlib import Path
 
-import click
-
-from .course import Exercise, GraderError
-from .notebook import DEMO_TAG, QUIZ_VARIABLE
+from ..course import Exercise
+from ..errors import GraderError
+from ..submissions.notebook import DEMO_TAG, QUIZ_VARIABLE
 
 STUDENT_TAG = "student"
 QUIZ_TAG = "quiz"
@@ -130,26 +128,3 @@ def _quiz_cells(exercise: Exercise) -> list:
     code = f"# Your answers: one letter between each pair of quotes.\n{QUIZ_VARIABLE} = {{\n{answers}\n}}"
     return [v4.new_markdown_cell("\n".join(text)),
             v4.new_code_cell(code, metadata={"tags": [STUDENT_TAG, QUIZ_TAG]})]
-
-
-@click.command("build-notebook")
-@click.argument("name")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-              help="Course root (default: the nearest folder upward holding exercises/).")
-@click.option("--check", is_flag=True, help="Write nothing; exit with status 1 when the notebook is out of date.")
-def build_notebook_command(name, root, check):
-    """Build the lab notebook of exercise NAME from its sources."""
-    from .course import Course
-
-    exercise = (Course(root) if root else Course.find()).exercise(name)
-    path = exercise.folder / exercise.notebook_file
-    if check:
-        if not is_up_to_date(exercise):
-            click.echo(f"{path} is out of date: run `grade build-notebook {name}`", err=True)
-            sys.exit(1)
-        click.echo(f"{path} is up to date")
-        return
-    from .results import write_atomic
-
-    write_atomic(path, notebook_text(exercise))
-    click.echo(f"wrote {path}")

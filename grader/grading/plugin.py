@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
 
-from .results import TestResult
-from .testing import Mismatch, StudentFailure, show_call
+from ..results import TestResult
+from ..testing import Mismatch, StudentFailure, show_call
+from .pytest_internals import forget_run, ready_to_run
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one test went, before it is weighed into its part's points."""
+
+    passed: bool
+    message: str = ""
+    output: str = ""  # what the student's code printed
+    counted: bool = True  # False: the part's other tests decide its points
 
 
 class StudentModule:
@@ -92,34 +104,33 @@ class GraderPlugin:
         business, not the student's: they do not change the verdict.
         """
         self.item = item
-        self.grading.stand_ins = set()
-        self.grading.timeouts = []
-        if not item._request:  # a test run before, for another submission
-            item._initrequest()
+        grading = self.grading
+        grading.begin_test()
+        ready_to_run(item)
         hook = item.ihook
         verdict = _attempt(hook.pytest_runtest_setup, item=item)
         if verdict is None:
             verdict = _attempt(hook.pytest_runtest_call, item=item)
-            if verdict is not None and self.grading.stand_ins:
+            if verdict is not None and grading.test.stand_ins:
                 verdict = self._with_own_functions(item, verdict)
         _attempt(hook.pytest_runtest_teardown, item=item, nextitem=nextitem)
-        item._request = False
-        item.funcargs = None
-        if verdict is not None and self.grading.reference is None:
-            verdict = self._blame_note(item, verdict)
-        self.grading.record(item, verdict or (True, "", ""))
+        forget_run(item)
+        part = grading.part_of(item)
+        if verdict is not None and grading.reference is None:
+            verdict = self._blame_note(part, verdict)
+        grading.record(part, make_result(item, verdict or Verdict(True), hidden=not grading.public))
 
-    def _blame_note(self, item, verdict):
+    def _blame_note(self, part, verdict: Verdict) -> Verdict:
         """Public checks run without the reference, so no function stands in for
         a wrong one: say so when an earlier part failed too, lest a student
         debug a function whose only fault is what it calls."""
-        wrong = self.grading.earlier_wrong(self.grading.part_of(item))
+        wrong = self.grading.earlier_wrong(part)
         if not wrong:
             return verdict
-        passed, message, *rest = verdict
         names = ", ".join(f"{fn}()" for fn in wrong)
-        return (passed, f"{message}\nnote: {names} failed {'its' if len(wrong) == 1 else 'their'} own checks; if this "
-                "function calls it, fix that first (the hidden tests grade each function on its own)", *rest)
+        return replace(verdict, message=f"{verdict.message}\nnote: {names} failed {'its' if len(wrong) == 1 else 'their'} "
+                       "own checks; if this function calls it, fix that first (the hidden tests grade each function on "
+                       "its own)")
 
     def _with_own_functions(self, item, verdict):
         """A test failed while reference functions stood in for the student's
@@ -132,24 +143,22 @@ class GraderPlugin:
         out only because of the round trips to the reference standing in (a
         loop calling sigmoid 120000 times in the lab's run), and with the
         student's own functions it finishes (wrong, by their mistake)."""
-        stand_ins = ", ".join(f"{n}()" for n in sorted(self.grading.stand_ins))
-        slowed = any(o.helpers for o in self.grading.timeouts)
-        self.grading.timeouts = []
-        self.grading.own_only = True
-        try:
-            item.runtest()
-            return True, "", ""
-        except Exception:  # the retry failing leaves the first verdict as it was
-            passed, message, output = verdict
-            if slowed and not self.grading.timeouts:
-                return (False, f"not counted: with the reference's {stand_ins} standing in for yours, this run needs more "
-                        "round trips to the grader than its time allows; with yours it finishes, but yours were judged "
-                        "wrong in their own part. The other tests of this part decide its points.", output, False)
-            note = (f"\nnote: {stand_ins} of the reference stood in for yours here "
-                    "(judged wrong in its own part); with yours, this test fails too")
-            return passed, message + note, output
-        finally:
-            self.grading.own_only = False
+        test = self.grading.test
+        stand_ins = ", ".join(f"{n}()" for n in sorted(test.stand_ins))
+        slowed = any(o.helpers for o in test.timeouts)
+        with self.grading.own_functions_only():
+            try:
+                item.runtest()
+                return Verdict(True)
+            except Exception:  # noqa: BLE001 - the retry failing leaves the first verdict as it was
+                if slowed and not test.timeouts:
+                    return Verdict(False, f"not counted: with the reference's {stand_ins} standing in for yours, this run "
+                                   "needs more round trips to the grader than its time allows; with yours it finishes, "
+                                   "but yours were judged wrong in their own part. The other tests of this part decide "
+                                   "its points.", verdict.output, counted=False)
+                note = (f"\nnote: {stand_ins} of the reference stood in for yours here "
+                        "(judged wrong in its own part); with yours, this test fails too")
+                return replace(verdict, message=verdict.message + note)
 
 
 def _attempt(phase, **kwargs):
@@ -159,21 +168,21 @@ def _attempt(phase, **kwargs):
         return None
     except (KeyboardInterrupt, pytest.exit.Exception):
         raise
-    except BaseException as exc:  # noqa: B902 - pytest's outcomes (skip, fail) are BaseExceptions
+    except BaseException as exc:  # noqa: BLE001 - pytest's outcomes (skip, fail) are BaseExceptions
         return _verdict(exc)
 
 
-def _verdict(exc):
-    """(passed, message, output) for a test that raised `exc`, never showing the test's source."""
+def _verdict(exc) -> Verdict:
+    """The verdict on a test that raised `exc`, never showing the test's source."""
     if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
-        return False, "skipped", ""
+        return Verdict(False, "skipped")
     if isinstance(exc, StudentFailure):
-        return False, str(exc), exc.outcome.output if exc.outcome else ""
+        return Verdict(False, str(exc), exc.outcome.output if exc.outcome else "")
     if isinstance(exc, Mismatch):
-        return False, str(exc), ""
+        return Verdict(False, str(exc))
     if isinstance(exc, AssertionError):
-        return False, str(exc).split("\n")[0] or "a check failed", ""
-    return False, f"the grader could not check this result ({type(exc).__name__}: {str(exc)[:200]})", ""
+        return Verdict(False, str(exc).split("\n")[0] or "a check failed")
+    return Verdict(False, f"the grader could not check this result ({type(exc).__name__}: {str(exc)[:200]})")
 
 
 def test_name(item) -> str:
@@ -184,13 +193,11 @@ def test_name(item) -> str:
     return f"{base} [{callspec.id}]" if callspec else base
 
 
-def make_result(item, verdict, hidden) -> TestResult:
-    """The TestResult of one test; a verdict may carry a fourth item, False for a test that is not counted."""
-    passed, message, output, *counted = verdict
+def make_result(item, verdict: Verdict, hidden: bool) -> TestResult:
+    """The TestResult of one test: its weight rides in max_score until the part scales it to points."""
     marker = item.get_closest_marker("points")
     weight = float(marker.args[0]) if marker and marker.args else 1.0
-    if counted and not counted[0]:
+    if not verdict.counted:
         weight = 0.0  # the part's points go to its other tests
-    # The weight rides in max_score until the part scales it to points.
     hidden = hidden and item.get_closest_marker("visible") is None
-    return TestResult(test_name(item), passed, 0.0, weight, message, hidden, output)
+    return TestResult(test_name(item), verdict.passed, 0.0, weight, verdict.message, hidden, verdict.output)

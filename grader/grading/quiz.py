@@ -1,8 +1,9 @@
 """The multiple-choice quiz: students answer in quiz.toml, the key lives in solutions/."""
 from __future__ import annotations
 
-from .course import Exercise, GraderError, load_toml
-from .results import PartResult, TestResult
+from ..course import Exercise, load_toml
+from ..errors import GraderError
+from ..results import PartResult, TestResult
 
 
 def normalise(answer) -> str:

@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
-from .course import GraderError
+from ..errors import GraderError
 
 KINDS = {".py": "py", ".ipynb": "ipynb", ".zip": "zip"}
 IGNORED = {"__MACOSX", "Thumbs.db", "desktop.ini"}

@@ -6,7 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import Exercise, GraderError, load_toml
+from ..course import Exercise, load_toml
+from ..errors import GraderError
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 SUBMISSION_SUFFIXES = (".py", ".ipynb")  # single files that are submissions on their own

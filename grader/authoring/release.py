@@ -14,9 +14,8 @@ import ast
 import json
 from pathlib import Path
 
-import click
-
-from .course import MANIFEST, Course, Exercise, GraderError
+from ..course import MANIFEST, Exercise
+from ..errors import GraderError
 
 MIN_LEAK_CHARS = 25  # shorter bodies ("return x") say nothing about a solution
 
@@ -143,8 +142,8 @@ def check_release(exercise: Exercise, files: dict) -> None:
     found = leaks(files, exercise.solution_folder)
     if found:
         raise GraderError(f"the bundle would leak the solutions: {'; '.join(found[:3])}")
-    from .canary import reference_submission
-    from .grading import grade
+    from ..grading.canary import reference_submission
+    from ..grading.grade import grade
 
     result = grade(exercise, reference_submission(exercise), student="(reference)", public=True)
     problems = [f"{p.name} / {t.name}: {(t.message or 'failed').splitlines()[0]}" for p in result.parts for t in p.tests if not t.passed]
@@ -152,16 +151,11 @@ def check_release(exercise: Exercise, files: dict) -> None:
         raise GraderError(f"the reference solution fails public checks: {'; '.join(problems[:3])}")
 
 
-@click.command("release")
-@click.argument("name")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the bundle into (it becomes a course root).")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-              help="Course root (default: the nearest folder upward holding exercises/).")
-def release_command(name, out, root):
-    """Write the student bundle of exercise NAME into OUT/exercises/NAME/."""
-    exercise = (Course(root) if root else Course.find()).exercise(name)
-    target = out / "exercises" / name
+def write_bundle(exercise: Exercise, out: Path) -> tuple[Path, dict]:
+    """Write the student bundle of `exercise` into `out` (a new course root);
+    returns the exercise folder written and its files. GraderError when the
+    bundle would leak, is stale, or already exists."""
+    target = out / "exercises" / exercise.name
     if target.exists():
         raise GraderError(f"{target} already exists; remove it or choose another --out")
     files = bundle_files(exercise)
@@ -172,7 +166,4 @@ def release_command(name, out, root):
             path = folder / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {target}: {', '.join(sorted(files))}")
-    click.echo(f"and the grader with its set-up README in {out}")
-    click.echo(f"students set up and grade with: cd {out} && python3 -m venv .venv && .venv/bin/pip install -e . "
-               f"&& .venv/bin/grade {name}")
+    return target, files

@@ -12,9 +12,7 @@ import json
 import re
 from pathlib import Path
 
-import click
-
-from .course import Course, GraderError
+from ..errors import GraderError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 PART_POINTS = 80  # shared by the parts; the quiz has the rest of 100
@@ -199,23 +197,3 @@ def scaffold(root: Path, name: str, title: str, module: str, functions: list[str
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return list(files)
-
-
-@click.command("new")
-@click.argument("name")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-              help="Course root (default: the nearest folder upward holding exercises/; created if given and missing).")
-@click.option("--title", default=None, help="The exercise's title (default: NAME).")
-@click.option("--module", default=None, help="The module students edit, without .py (default: NAME, with - as _).")
-@click.option("--function", "functions", multiple=True, help="A function to grade, one part each; repeat for more (default: predict).")
-def new(name, root, title, module, functions):
-    """Scaffold a new exercise: manifest, stubs, reference, hidden suites, quiz and key, README."""
-    if root is not None:
-        (root / "exercises").mkdir(parents=True, exist_ok=True)
-    course = Course(root) if root else Course.find()
-    module = module or name.replace("-", "_")
-    written = scaffold(course.root, name, title or name, module, list(functions) or ["predict"])
-    for path in written:
-        click.echo(f"  wrote {path.relative_to(course.root)}")
-    where = f" --root {root}" if root else ""
-    click.echo(f"Next: edit them, then run `grade check {name}{where}` (it passes as scaffolded).")

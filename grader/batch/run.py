@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -22,12 +21,22 @@ from pathlib import Path
 
 import click
 
-from . import entries as entry_files
-from .course import Course, Exercise, GraderError
-from .entries import Entry
-from .publish import (FEEDBACK, GRADEBOOK, GRADESCOPE, REPORT, SUMMARY, read_reports, write_class, write_student,
-                      write_student_views)
-from .results import GradeResult, PartResult, load_json, write_atomic
+from ..course import Exercise
+from ..errors import GraderError
+from ..results import GradeResult, PartResult, class_statistics, load_json, write_atomic
+from ..submissions import entries as entry_files
+from ..submissions.entries import Entry
+from .outputs import (
+    FEEDBACK,
+    GRADEBOOK,
+    GRADESCOPE,
+    REPORT,
+    SUMMARY,
+    read_reports,
+    write_class,
+    write_student,
+    write_student_views,
+)
 
 STATE = ".batch.json"
 OUTPUTS = (REPORT, FEEDBACK, GRADESCOPE, STATE)
@@ -75,8 +84,8 @@ def _readable(reason: str, entry: Entry, scratch: str) -> str:
 
 def grade_entry(batch: Batch, entry: Entry) -> GradeResult:
     """Grade one entry; anything wrong with it becomes that student's report."""
-    from .grading import grade
-    from .submission import load_submission
+    from ..grading.grade import grade
+    from ..submissions.load import load_submission
 
     with tempfile.TemporaryDirectory(prefix="grade-entry-") as scratch:
         try:
@@ -138,70 +147,51 @@ def _read_state(folder: Path) -> dict:
         return {}
 
 
-def run_canary(batch: Batch) -> None:
-    """Grade the reference as a student; stop with a configuration error unless it gets full marks.
+def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None = None, force: bool = False,
+              hide_hidden: bool = False) -> str:
+    """Grade every entry of `submissions` into `out`; returns the closing summary."""
+    from ..grading.forkpool import cores
 
-    It also warms this process (pytest, the reference, the figures' reference data) before the pool forks.
-    """
-    from .canary import canary_problems, reference_submission
-    from .figures import figure_problems
-    from .grading import grade
-
-    result = grade(batch.exercise, reference_submission(batch.exercise), student="(reference canary)",
-                   hide=batch.private, figures=True)
-    problems = canary_problems(result) + figure_problems(result)
-    if problems:
-        listed = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise GraderError(f"grader configuration error: the reference solution does not pass its own grading, "
-                          f"so no student was graded: {listed}")
-
-
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-@click.command("batch")
-@click.argument("name")
-@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the reports.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Grading processes (default: the CPU count).")
-@click.option("--force", is_flag=True, help="Grade every student again, even when nothing changed.")
-@click.option("--hide-hidden", is_flag=True, help='Show hidden tests to students only as "hidden test failed".')
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-              help="Course root (default: the nearest folder upward holding exercises/).")
-def batch_command(name, submissions, out, jobs, force, hide_hidden, root):
-    """Grade every entry of SUBMISSIONS (folders, .py, .ipynb or .zip; one per
-    student, named by the student's id) and write the reports to --out."""
-    exercise = (Course(root) if root else Course.find()).exercise(name)
     if not exercise.has_solutions():
-        raise GraderError(f"batch grading needs the solutions: no solutions/{name}/ in the course")
+        raise GraderError(f"batch grading needs the solutions: no solutions/{exercise.name}/ in the course")
     out.mkdir(parents=True, exist_ok=True)
     batch = Batch(exercise, submissions.resolve(), out.resolve(), hide_hidden, exercise_fingerprint(exercise))
     found = entry_files.scan(batch.submissions, skip=(batch.out,))
     if not found:
         raise GraderError(f"{submissions}: no entries to grade (expected a folder, .py, .ipynb or .zip per student)")
     tasks, skipped = plan(batch, found, force)
-    jobs = min(jobs or default_jobs(), max(len(tasks), 1))
+    jobs = min(jobs or cores(), max(len(tasks), 1))
     started = time.monotonic()
     counts = {"graded": 0, "not graded": 0, "re-rendered": 0}
     if tasks:
         if any(not t["render_only"] for t in tasks):
             run_canary(batch)
-        from .render import charts
+        from ..render import charts
 
         charts.preload()  # once here rather than once in every grading process
         counts = _run(batch, tasks, jobs, counts)
     reports = read_reports(batch.out)
     if tasks or not all((batch.out / name).is_file() for name in (GRADEBOOK, SUMMARY)):
         write_class(batch.out, [r for _, r in reports])
-    click.echo(summary_text(batch, found, reports, counts, skipped, time.monotonic() - started, jobs))
+    return closing_summary(batch, found, reports, counts, skipped, time.monotonic() - started, jobs)
+
+
+def run_canary(batch: Batch) -> None:
+    """Grade the reference as a student; stop with a configuration error unless it gets full marks.
+
+    It also warms this process (pytest, the reference, the figures' reference data) before the pool forks.
+    """
+    from ..grading import canary
+
+    _, problems = canary.run(batch.exercise, hide=batch.private, figures=True)
+    if problems:
+        listed = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise GraderError(f"grader configuration error: the reference solution does not pass its own grading, "
+                          f"so no student was graded: {listed}")
 
 
 def _run(batch: Batch, tasks: list[dict], jobs: int, counts: dict) -> dict:
-    from .forkpool import ForkPool
+    from ..grading.forkpool import ForkPool
     from .progress import Progress
 
     progress = Progress(len(tasks))
@@ -232,23 +222,21 @@ def _handle(batch: Batch, task: dict, reply: dict | None) -> str:
     return "graded" if reply["status"] == "graded" else "not graded"
 
 
-def summary_text(batch: Batch, found: list[Entry], reports, counts: dict, skipped: int, seconds: float, jobs: int) -> str:
+def closing_summary(batch: Batch, found: list[Entry], reports, counts: dict, skipped: int, seconds: float,
+                    jobs: int) -> str:
     """The one-screen summary at the end of a batch."""
     results = [r for _, r in reports]
-    graded = [r for r in results if r.status == "graded"]
     lines = [f"{batch.exercise.name}: {len(found)} {'entry' if len(found) == 1 else 'entries'} in {batch.submissions}",
              f"  graded {counts['graded']}, not graded {counts['not graded']}, unchanged {skipped} (skipped)"
              + (f", re-rendered {counts['re-rendered']}" if counts["re-rendered"] else "")
              + f"  [{seconds:.1f} s" + (f", {jobs} {'job' if jobs == 1 else 'jobs'}]" if sum(counts.values()) else "]")]
-    if graded:
-        totals = [r.score for r in graded]
-        lines.append(f"  scores of {len(graded)} graded: mean {statistics.mean(totals):.1f}, median {statistics.median(totals):g}, "
-                     f"lowest {min(totals):g}, highest {max(totals):g} (of {batch.exercise.max_score:g})")
-        for name in [p.name for p in graded[0].parts]:
-            parts = [p for r in graded for p in r.parts if p.name == name]
-            full = sum(p.score >= p.max_score for p in parts)
-            lines.append(f"    {name:<28} mean {statistics.mean(p.score for p in parts):6.1f} / {parts[0].max_score:<4g}"
-                         f" full marks {full}/{len(parts)}")
+    stats = class_statistics(results)
+    if stats.graded:
+        lines.append(f"  scores of {stats.graded} graded: mean {stats.mean:.1f}, median {stats.median:g}, "
+                     f"lowest {stats.lowest:g}, highest {stats.highest:g} (of {batch.exercise.max_score:g})")
+        for part in stats.parts:
+            lines.append(f"    {part.name:<28} mean {part.mean:6.1f} / {part.max_score:<4g}"
+                         f" full marks {part.full}/{part.count}")
     errors = sorted((r for r in results if r.status != "graded"), key=lambda r: r.student)
     if errors:
         lines.append(f"  not graded ({len(errors)}):")

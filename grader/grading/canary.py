@@ -3,10 +3,11 @@ take. Anything short of full marks is a grader configuration error (a broken
 suite, a sandbox that cannot start, a wrong key), never a student's zero."""
 from __future__ import annotations
 
-from .course import Exercise, GraderError, load_toml
-from .grading import grade
-from .results import GradeResult
-from .submission import Submission
+from ..course import Exercise, load_toml
+from ..errors import GraderError
+from ..results import GradeResult
+from ..submissions.load import Submission
+from .grade import grade
 
 
 def reference_submission(exercise: Exercise) -> Submission:
@@ -33,6 +34,13 @@ def canary_problems(result: GradeResult) -> list[str]:
     return problems
 
 
-def run_canary(exercise: Exercise) -> list[str]:
-    """Grade the reference; returns the problems found (empty when all is well)."""
-    return canary_problems(grade(exercise, reference_submission(exercise), student="(reference canary)"))
+def run(exercise: Exercise, hide: tuple = (), figures: bool = False) -> tuple[GradeResult, list[str]]:
+    """Grade the reference as a student would be; returns the result and every
+    problem found (empty when all is well), the figures' too when drawn."""
+    result = grade(exercise, reference_submission(exercise), student="(reference canary)", hide=hide, figures=figures)
+    problems = canary_problems(result)
+    if figures:
+        from ..figures import figure_problems
+
+        problems += figure_problems(result)
+    return result, problems

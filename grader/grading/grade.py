@@ -1,0 +1,112 @@
+"""Grading one submission: start its sandbox, run the suites under the plugin,
+grade the quiz, and return the one `GradeResult`."""
+from __future__ import annotations
+
+import time
+
+from ..course import Exercise
+from ..results import IMPORT_TEST, GradeResult, PartResult, TestResult
+from ..sandbox.session import Sandbox
+from ..submissions.load import Submission
+from .quiz import check_answers, grade_quiz, load_key
+from .reference import load_reference
+from .state import Grading
+from .suites import Suites, suites_for
+
+
+def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None,
+          fail_fast: bool = False, figures: bool = False) -> GradeResult:
+    """Grade `submission`: hidden suites when the solutions are present, else the public checks.
+
+    `fail_fast` stops at the first failed test: the verdict "not full marks" is
+    then known sooner, but the scores are partial (for mutation analysis, not students).
+
+    With `figures`, the data of the figures the exercise declares (values from
+    the student's functions and the reference's) is kept in `artifacts["figures"]`.
+    """
+    started = time.perf_counter()
+    if public is None:
+        public = not exercise.has_solutions()
+    sandbox = Sandbox(submission.source, exercise.module, exercise.limits, hide=_private_paths(exercise, hide),
+                      files=exercise.support_files())
+    sandbox.start()  # the worker starts while numpy, the reference and pytest are imported here
+    result = GradeResult(exercise.name, exercise.max_score, student=student, isolation=sandbox.level, public_only=public)
+    try:
+        reference = None if public else load_reference(exercise.reference_file)
+        figures = figures and not public and bool(exercise.plots)
+        grading = Grading(exercise, submission, sandbox, reference, public, remember=figures)
+        grading.start_early()
+        suites = suites_of(exercise, public)  # collected while the worker starts (or long before, in a batch)
+        failed_import = sandbox.wait_ready()
+        if failed_import is None and suites:
+            suites.run(grading, fail_fast)
+            # Only telling when every part was right (no reference stood in to change a call): `grade check`'s canary.
+            unused = grading.unused_early()
+            if unused and not fail_fast and all(grading.judged_correct(p) for p in exercise.parts):
+                result.artifacts["unused_early_calls"] = unused
+        for part in exercise.parts:
+            result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
+        result.parts.append(_quiz_part(exercise, submission, public))
+        if figures:
+            from ..figures import collect
+
+            result.artifacts["figures"] = collect(exercise, grading)
+        result.student_seconds = round(grading.student_seconds, 4)
+    finally:
+        sandbox.close()
+    for part in result.parts:  # a notebook's line numbers, told as places in its cells
+        for test in part.tests:
+            test.message = submission.locate(test.message, exercise.module_file)
+    result.seconds = round(time.perf_counter() - started, 4)
+    return result
+
+
+def suites_of(exercise: Exercise, public: bool) -> Suites | None:
+    """The collected suites of the exercise's parts: the hidden ones, or the public checks."""
+    folder = exercise.public_suites if public else exercise.hidden_suites
+    files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
+    return suites_for(folder, files) if files else None
+
+
+def _private_paths(exercise: Exercise, extra) -> list:
+    # Every exercise's solutions, not only this one's.
+    paths = [exercise.solution_folder.parent] if exercise.solution_folder else []
+    return [str(p) for p in (*paths, *extra)]
+
+
+def _part_result(part, tests, failed_import, public) -> PartResult:
+    result = PartResult(part.name, part.points)
+    if failed_import is not None:
+        text = failed_import.describe()
+        result.tests.append(TestResult(IMPORT_TEST, False, 0.0, part.points, text, hidden=False, output=failed_import.output))
+        result.note = "module could not be imported"
+        return result
+    total = sum(t.max_score for t in tests) or 1.0
+    for t in tests:
+        t.max_score = round(part.points * t.max_score / total, 4)
+        t.score = t.max_score if t.passed else 0.0
+    result.tests = tests
+    if not tests:
+        result.note = "no checks for this part" if public else "no tests found for this part"
+    elif all("not implemented yet" in t.message for t in tests):
+        result.note = "not implemented yet"
+    return result
+
+
+def _quiz_part(exercise: Exercise, submission: Submission, public: bool) -> PartResult:
+    if public:
+        part = PartResult("quiz", exercise.quiz_points)
+        problems = {p.split(":")[0]: p for p in check_answers(exercise, submission.quiz)}
+        for q in exercise.questions:
+            message = "no answer: quiz.toml could not be read" if submission.quiz_error else problems.get(q.id, "")
+            part.tests.append(TestResult(f"{q.id} has a valid answer", not message, 0.0, 0.0, message, hidden=False))
+        part.note = submission.quiz_error or "answers checked for form only; the key is not in the student bundle"
+        return part
+    # An exercise without questions needs no key file.
+    part = grade_quiz(exercise, submission.quiz, load_key(exercise) if exercise.questions else {}, bool(submission.quiz_error))
+    if submission.quiz_error:
+        part.note = submission.quiz_error
+    elif submission.quiz is None and exercise.questions:
+        part.note = f"no {exercise.quiz_file} in the submission"
+    return part
+

@@ -1,0 +1,139 @@
+"""What the plugin's fixtures share while one submission is graded: the
+sandbox, the reference, the verdicts so far, and the state of the test in hand."""
+from __future__ import annotations
+
+import inspect
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..course import Exercise
+from ..errors import GraderError
+from ..results import TestResult
+from ..sandbox.session import Sandbox
+from ..submissions.load import Submission
+from .reference import call_key
+
+
+@dataclass
+class TestState:
+    """What the calls of the test in hand left behind, for the plugin's verdict on it."""
+
+    stand_ins: set[str] = field(default_factory=set)  # reference functions that stood in for the student's
+    timeouts: list = field(default_factory=list)  # outcomes of its calls that timed out
+    own_only: bool = False  # while a failed test is retried on the student's own functions
+
+
+class Grading:
+    """State shared by the plugin's fixtures while one submission is graded."""
+
+    def __init__(self, exercise: Exercise, submission: Submission, sandbox: Sandbox, reference, public: bool,
+                 remember: bool = False):
+        self.exercise = exercise
+        self.sandbox = sandbox
+        self.reference = reference
+        self._argnames: dict[str, list] = {}
+        self.public = public
+        self.seed_text = submission.digest
+        self.results: dict[str, list[TestResult]] = {p.name: [] for p in exercise.parts}
+        self.by_suite = {p.suite: p for p in exercise.parts}
+        self.student_seconds = 0.0
+        self.test = TestState()
+        # Outcomes by call, kept only when figures will be drawn, so that a figure
+        # reuses a call the suites already made (the lab's long run) instead of
+        # running it again.
+        self.memo: dict | None = {} if remember else None
+        self.early: dict[str, tuple] = {}  # call key -> (ticket, fn) of an early call not taken yet
+
+    def start_early(self) -> None:
+        """Send the parts' declared long calls now, so the worker runs them while
+        the tests are collected; the test making the same call takes the outcome.
+        In the manifest an argument that is a list stands for a numpy array."""
+        import numpy as np
+
+        for part in self.exercise.parts:
+            for raw in part.early_calls:
+                args = tuple(np.array(a) if isinstance(a, list) else a for a in raw)
+                ticket = self.sandbox.call_early(part.function, args)
+                self.early[call_key(part.function, args, [])] = (ticket, part.function)
+
+    def unused_early(self) -> list[str]:
+        """Functions with an early call that no test made as declared."""
+        return sorted({fn for _, fn in self.early.values()})
+
+    def part_of(self, item):
+        part = self.by_suite.get(Path(str(item.path)).name)
+        if part is None:
+            raise GraderError(f"test file {item.path} belongs to no part of the manifest")
+        return part
+
+    def argnames(self, fn):
+        if fn not in self._argnames:
+            try:
+                self._argnames[fn] = list(inspect.signature(getattr(self.reference, fn, None)).parameters)
+            except (TypeError, ValueError):
+                self._argnames[fn] = [f"arg{i}" for i in range(10)]
+        return self._argnames[fn]
+
+    def any_failed(self) -> bool:
+        return any(not t.passed for tests in self.results.values() for t in tests)
+
+    def judged_correct(self, part) -> bool:
+        tests = self.results[part.name]
+        return bool(tests) and all(t.passed for t in tests)
+
+    def call(self, part, fn, args):
+        # No double jeopardy: the functions of the parts before this one that
+        # were not judged correct are served by the reference, from this
+        # trusted process. Never later parts: a later function could give away
+        # this part's answer (sigmoid(z) is exp(-cost) of a one-point data set).
+        oracles = [] if self.test.own_only else self._oracles(part)
+        self.test.stand_ins.update(oracles)
+        key = call_key(fn, args, oracles) if self.early or self.memo is not None else None
+        ticket, _ = self.early.pop(key, (None, None)) if self.early else (None, None)
+        outcome = self.sandbox.take_early(ticket) if ticket else None
+        if outcome is None:
+            outcome = self.sandbox.call(fn, args, oracles, self._oracle)
+        if outcome.kind == "timeout":
+            self.test.timeouts.append(outcome)
+        self.student_seconds += outcome.seconds
+        if self.memo is not None:
+            self.memo[key] = outcome
+        return outcome
+
+    def recall(self, part, fn, args):
+        """Like `call`, but reuses the outcome of an identical earlier call when one was kept."""
+        if self.memo is not None:
+            kept = self.memo.get(call_key(fn, args, self._oracles(part)))
+            if kept is not None:
+                return kept
+        return self.call(part, fn, args)
+
+    def _oracles(self, part):
+        return self.earlier_wrong(part) if self.reference else []
+
+    def earlier_wrong(self, part) -> list[str]:
+        """The functions of the parts before `part` that were not judged correct."""
+        earlier = self.exercise.parts[: self.exercise.parts.index(part)]
+        return [p.function for p in earlier if not self.judged_correct(p)]
+
+    def _oracle(self, fn, args):
+        return getattr(self.reference.module, fn)(*args)
+
+    def begin_test(self) -> None:
+        """A new test starts: nothing has stood in and nothing has timed out yet."""
+        self.test = TestState()
+
+    @contextmanager
+    def own_functions_only(self):
+        """While inside, calls run on the student's own functions, with no reference standing in."""
+        self.test.timeouts = []
+        self.test.own_only = True
+        try:
+            yield
+        finally:
+            self.test.own_only = False
+
+    def record(self, part, result: TestResult) -> None:
+        """Keep the verdict of one test of `part`."""
+        self.results[part.name].append(result)
