@@ -39,7 +39,7 @@
 
 # %%
 import numpy as np
-from lab_utils import plot_data, plot_one_feature, plot_probability
+from lab_utils import plot_data, plot_probability, plot_one_feature
 
 # %% [markdown]
 # ## 1. The data
@@ -54,7 +54,7 @@ y_train = np.array([0, 0, 0, 1, 1, 1])
 print("X_train:", X_train.shape, " y_train:", y_train)
 
 # %% demo
-plot_data(X_train, y_train)
+plot_data(X_train, y_train);
 
 # %% [markdown]
 # The classes can be split by a straight line: that line is what training
@@ -155,7 +155,7 @@ print("w:", w_out, " b:", b_out)
 # black line is the boundary.
 
 # %% demo
-plot_probability(w_out, b_out, sigmoid, X_train, y_train)
+plot_probability(w_out, b_out, sigmoid, X_train, y_train);
 
 # %% [markdown]
 # ## 7. A data set with one feature
@@ -171,7 +171,7 @@ y_one = np.array([0, 0, 0, 1, 1, 1])
 
 # %% demo
 print("cost at w = [2], b = -5:", compute_cost_logistic(x_one.reshape(-1, 1), y_one, np.array([2.0]), -5.0))
-plot_one_feature(x_one, y_one, w=[2.0], b=-5.0, g=sigmoid)
+plot_one_feature(x_one, y_one, w=[2.0], b=-5.0, g=sigmoid);
 
 # %% [markdown]
 # ## 8. Logistic and linear regression
