@@ -40,7 +40,7 @@ def run(exercise: Exercise, hide: tuple = (), figures: bool = False) -> tuple[Gr
     result = grade(exercise, reference_submission(exercise), student="(reference canary)", hide=hide, figures=figures)
     problems = canary_problems(result)
     if figures:
-        from ..figures import figure_problems
+        from .figures import figure_problems
 
         problems += figure_problems(result)
     return result, problems

@@ -48,7 +48,7 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
             result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
         result.parts.append(_quiz_part(exercise, submission, public))
         if figures:
-            from ..figures import collect
+            from .figures import collect
 
             result.artifacts["figures"] = collect(exercise, grading)
         result.student_seconds = round(grading.student_seconds, 4)
