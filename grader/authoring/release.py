@@ -39,7 +39,7 @@ def bundle_files(exercise: Exercise) -> dict:
 
 def grader_files(exercise: Exercise) -> dict:
     """Path inside the bundle root -> text: the grader package, its pyproject.toml and the set-up README."""
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]  # grader/, this file being grader/authoring/release.py
     files = {f"grader/{p.relative_to(package).as_posix()}": p.read_text(encoding="utf-8")
              for p in sorted(package.rglob("*.py")) if "__pycache__" not in p.parts}
     files["pyproject.toml"] = _pyproject(package)
