@@ -50,7 +50,8 @@ def students(reference, count: int):
     for i in range(count):
         kind = i % 5
         sigmoid = reference.sigmoid if kind != 1 else (lambda z, k=1 + 0.05 * i: k * reference.sigmoid(z))
-        run = {0: descent(1.0), 1: descent(0.5 + 0.05 * i), 2: broken, 3: descent(1.0, -1.0), 4: descent(1.5 + 0.01 * i)}[kind]
+        run = {0: descent(1.0), 1: descent(0.5 + 0.05 * i), 2: broken, 3: descent(1.0, -1.0),
+               4: descent(1.5 + 0.01 * i)}[kind]
         yield f"student{i:02d}", SimpleNamespace(sigmoid=sigmoid, gradient_descent=run)
 
 
@@ -77,7 +78,8 @@ def main() -> None:
                 (args.save / sid).mkdir(parents=True, exist_ok=True)
                 (args.save / sid / "figures.html").write_text(html.page(sid, "\n".join(pages)))
         rest = [1000 * t for t in (times[1:] if run == "first pass" else times)]
-        print(f"{run}: " + (f"first student {1000 * times[0]:.1f} ms; next {len(rest)}: " if run == "first pass" else "")
+        print(f"{run}: "
+              + (f"first student {1000 * times[0]:.1f} ms; next {len(rest)}: " if run == "first pass" else "")
               + f"median {statistics.median(rest):.1f} ms, mean {statistics.mean(rest):.1f} ms, "
               f"min {min(rest):.1f} ms, max {max(rest):.1f} ms per student (3 figures)")
 

@@ -94,7 +94,8 @@ def timed(cmd) -> float:
 def spread(samples) -> str:
     samples = sorted(samples)
     p90 = samples[int(0.9 * (len(samples) - 1))]
-    return f"median {statistics.median(samples):.3f} s (min {samples[0]:.3f}, p90 {p90:.3f}, max {samples[-1]:.3f}; n={len(samples)})"
+    return (f"median {statistics.median(samples):.3f} s (min {samples[0]:.3f}, p90 {p90:.3f}, "
+            f"max {samples[-1]:.3f}; n={len(samples)})")
 
 
 def single_verdicts(tmp: Path, repeat: int) -> dict:
@@ -103,7 +104,8 @@ def single_verdicts(tmp: Path, repeat: int) -> dict:
     folder = student / "s000"
     timed(grade_cmd("exercise3", "--submission", folder))  # warm the OS caches
     plain = [timed(grade_cmd("exercise3", "--submission", folder)) for _ in range(repeat)]
-    html = [timed(grade_cmd("exercise3", "--submission", folder, "--html", tmp / "f.html")) for _ in range(max(3, repeat // 3))]
+    html = [timed(grade_cmd("exercise3", "--submission", folder, "--html", tmp / "f.html"))
+            for _ in range(max(3, repeat // 3))]
     return {"plain": plain, "html": html}
 
 
@@ -216,7 +218,8 @@ def main():
         f"- single verdict with --html: {spread(single['html'])}",
         f"- peak memory: grading process {mem['grader_mb']:.0f} MB, one worker {mem['worker_mb']:.0f} MB",
         "",
-        "| batch | jobs | students | wall | per second | student-code bound | wall / bound | grader overhead per submission |",
+        "| batch | jobs | students | wall | per second | student-code bound | wall / bound | "
+        "grader overhead per submission |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for b in batches:

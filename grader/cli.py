@@ -90,12 +90,14 @@ def cli():
 @click.option("--submission", type=click.Path(path_type=Path),
               help="A folder with the module or a notebook (and quiz.toml), a .py file, or a notebook (.ipynb).")
 @root_option()
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as JSON.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the feedback page (self-contained HTML, with figures).")
 @click.option("--gradescope", "gradescope_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write Gradescope's results.json.")
-@hide_hidden_option('Show hidden tests only as "hidden test failed" (terminal, HTML, Gradescope; --json keeps everything).')
+@hide_hidden_option('Show hidden tests only as "hidden test failed" '
+                    '(terminal, HTML, Gradescope; --json keeps everything).')
 @click.option("--fail-under", type=float, default=None, help="Exit with status 1 when the score is below this.")
 def grade_exercise(name, submission, root, json_path, html_path, gradescope_path, hide_hidden, fail_under):
     """Grade one exercise."""
@@ -175,9 +177,11 @@ def publish(out, hide_hidden):
 @click.argument("name")
 @root_option()
 @click.option("--no-mutation", is_flag=True, help="Skip the mutation analysis (a quick lint).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes grading mutants (default: one per core).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes grading mutants (default: one per core).")
 def check(name, root, no_mutation, jobs):
-    """Check an exercise before students get it: manifest, reference, stubs, quiz key, and how good its hidden tests are."""
+    """Check an exercise before students get it: manifest, reference, stubs, quiz key, and how good its hidden
+    tests are."""
     from .authoring.check import check_exercise
 
     report = check_exercise(open_course(root), name, mutation=not no_mutation, jobs=jobs)

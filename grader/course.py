@@ -57,7 +57,8 @@ class Exercise:
 
     def support_files(self) -> dict:
         """name -> text of the support files, copied into every sandbox."""
-        return {name: (self.folder / name).read_text(encoding="utf-8") for name in self.support if (self.folder / name).is_file()}
+        return {name: (self.folder / name).read_text(encoding="utf-8")
+                for name in self.support if (self.folder / name).is_file()}
 
     @property
     def max_score(self) -> float:
@@ -106,7 +107,8 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
     where = folder / MANIFEST
     try:
         parts = [
-            Part(str(p["name"]), str(p.get("function", p["name"])), float(p["points"]), str(p.get("suite", f"test_{p['name']}.py")),
+            Part(str(p["name"]), str(p.get("function", p["name"])), float(p["points"]),
+                 str(p.get("suite", f"test_{p['name']}.py")),
                  tuple(_early_call(a) for a in p.get("early_calls", [])))
             for p in data["parts"]
         ]

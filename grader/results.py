@@ -69,7 +69,8 @@ class GradeResult:
              "tests": [asdict(t) for t in p.tests]}
             for p in self.parts
         ]
-        for key in ("student", "status", "error", "public_only", "isolation", "seconds", "student_seconds", "artifacts"):
+        for key in ("student", "status", "error", "public_only", "isolation", "seconds", "student_seconds",
+                    "artifacts"):
             data[key] = getattr(self, key)
         return data
 
@@ -118,7 +119,8 @@ def class_statistics(results: list[GradeResult]) -> ClassStatistics:
             by_part.setdefault(part.name, []).append(part)
     parts = [PartStatistics(name, found[0].max_score, statistics.mean(p.score for p in found),
                             sum(p.score >= p.max_score for p in found), len(found)) for name, found in by_part.items()]
-    return ClassStatistics(len(graded), statistics.mean(totals), statistics.median(totals), min(totals), max(totals), parts)
+    return ClassStatistics(len(graded), statistics.mean(totals), statistics.median(totals),
+                           min(totals), max(totals), parts)
 
 
 def _umask() -> int:

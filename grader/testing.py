@@ -164,7 +164,8 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=T
                 return f"{label}: expected a list of numbers"
             if not values:
                 return None
-            return problem(np.array([float(v) for v in got]), np.array([float(v) for v in expected]), label, rtol, atol, equal_nan)
+            return problem(np.array([float(v) for v in got]), np.array([float(v) for v in expected]),
+                           label, rtol, atol, equal_nan)
         for i, (g, e) in enumerate(zip(got, expected)):
             found = problem(g, e, f"{label}[{i}]", rtol, atol, equal_nan, values)
             if found:
@@ -215,7 +216,8 @@ def expect_unchanged(student, fn: str, *args, reference=None, rtol=RTOL, atol=AT
     for name, old, new in zip(names, before, outcome.args_after):
         if not isinstance(old, np.ndarray):
             continue
-        if not isinstance(new, np.ndarray) or new.shape != old.shape or not np.array_equal(new, old, equal_nan=old.dtype.kind == "f"):
+        if (not isinstance(new, np.ndarray) or new.shape != old.shape
+                or not np.array_equal(new, old, equal_nan=old.dtype.kind == "f")):
             shown = show(new) if isinstance(new, np.ndarray) else "something else"
             raise Mismatch(f"{fn}() changed its argument {name} in place: it was {show(old)}, afterwards {shown}\n"
                            f"input: {show_call(fn, names, args)}\n"

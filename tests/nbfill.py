@@ -19,7 +19,8 @@ def filled_notebook(source: str, quiz: dict | None = None):
     nb = nbformat.read(LAB_NOTEBOOK, as_version=4)
     nb = copy.deepcopy(nb)
     tree = ast.parse(source)
-    imports = "\n".join(ast.get_source_segment(source, n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+    imports = "\n".join(ast.get_source_segment(source, n)
+                        for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
     defined = functions(source)
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])

@@ -60,8 +60,10 @@ def make_class(folder: Path, course: Path) -> Path:
     (folder / "correct" / "quiz.toml").write_text(key)
     # Records the cost before each update instead of after: only gradient_descent is wrong.
     buggy = reference.replace(
-        "        w = w - alpha * dj_dw\n        b = b - alpha * dj_db\n        J_history.append(compute_cost_logistic(X, y, w, b))",
-        "        J_history.append(compute_cost_logistic(X, y, w, b))\n        w = w - alpha * dj_dw\n        b = b - alpha * dj_db")
+        "        w = w - alpha * dj_dw\n        b = b - alpha * dj_db\n"
+        "        J_history.append(compute_cost_logistic(X, y, w, b))",
+        "        J_history.append(compute_cost_logistic(X, y, w, b))\n"
+        "        w = w - alpha * dj_dw\n        b = b - alpha * dj_db")
     assert buggy != reference
     (folder / "buggy.py").write_text(buggy)
     (folder / "broken.py").write_text("import numpy as np\n\ndef sigmoid(z)\n    return 1 / (1 + np.exp(-z))\n")
@@ -81,7 +83,8 @@ def make_class(folder: Path, course: Path) -> Path:
     (folder / "empty").mkdir()
     (folder / "escape").symlink_to(course / "solutions" / "exercise3")
     (folder / "sneaky").mkdir()
-    (folder / "sneaky" / "logistic_regression.py").symlink_to(course / "solutions" / "exercise3" / "logistic_regression.py")
+    (folder / "sneaky" / "logistic_regression.py").symlink_to(
+        course / "solutions" / "exercise3" / "logistic_regression.py")
     (folder / "garbled.ipynb").write_text("{ this is not a notebook")
     (folder / "notes.txt").write_text("grades are due on Friday")
     (folder / ".DS_Store").write_text("ignored")
@@ -115,9 +118,11 @@ def test_gradebook_rows(first):
     points = {sid: [row[p] for p in PARTS] for sid, row in rows.items()}
     assert points["correct"] == points["zipped"] == ["15", "20", "25", "20", "20"]
     assert rows["correct"]["total"] == "100" and rows["correct"]["status"] == "graded"
-    assert points["buggy"][:3] == ["15", "20", "25"] and 0 < float(points["buggy"][3]) < 20 and points["buggy"][4] == "0"
+    assert (points["buggy"][:3] == ["15", "20", "25"] and 0 < float(points["buggy"][3]) < 20
+            and points["buggy"][4] == "0")
     assert points["broken"] == ["0"] * 5 and rows["broken"]["status"] == "graded"  # graded: a syntax error scores 0
-    assert rows["broken"]["note"].startswith("module could not be imported: ") and "SyntaxError" in rows["broken"]["note"]
+    assert (rows["broken"]["note"].startswith("module could not be imported: ")
+            and "SyntaxError" in rows["broken"]["note"])
     summary = (out / "summary.html").read_text()
     assert "<td>import</td>" not in summary and "<td>every part</td>" in summary  # one row, not one per part
     assert "1 student whose module could not be imported (every test failed) is not counted" in summary
@@ -144,7 +149,8 @@ def test_every_student_gets_complete_files(first):
         assert results["score"] == result.score and isinstance(results["execution_time"], float)
         if result.status == "graded":
             assert len(page.images) == 3, folder.name  # sigmoid, cost history, decision boundary
-            assert [f["name"] for f in report["artifacts"]["figures"]] == ["sigmoid_curve", "cost_history", "decision_boundary"]
+            assert ([f["name"] for f in report["artifacts"]["figures"]]
+                    == ["sigmoid_curve", "cost_history", "decision_boundary"])
         else:
             assert page.images == [] and f"Not graded: {result.error}" in page.text
     looping = json.loads((out / "looping" / "report.json").read_text())
@@ -154,7 +160,8 @@ def test_every_student_gets_complete_files(first):
     notes = {f["name"]: f["notes"] for f in looping["artifacts"]["figures"]}
     assert notes["sigmoid_curve"] == []
     # The figure reuses the outcome of the suite's lab run rather than waiting again.
-    assert notes["cost_history"] == [f"your cost history could not be drawn: gradient_descent() timed out after {CALL_SECONDS} s"]
+    assert notes["cost_history"] == [f"your cost history could not be drawn: gradient_descent() timed out "
+                                     f"after {CALL_SECONDS} s"]
     summary = check_page((out / "summary.html").read_text())
     assert len(summary.images) == 1 and "12 students: 5 graded, 7 not graded." in summary.text
     assert "J_history holds the cost before each update" in summary.text  # buggy's hint, among common failures
@@ -267,7 +274,8 @@ def test_canary_failure_stops_before_any_student(course, tmp_path):
     shutil.copy(REFERENCE, submissions / "ann.py")
     done = batch("exercise3", submissions, "--out", tmp_path / "out", "--root", broken)
     assert done.returncode == 2
-    assert "grade: error: grader configuration error: the reference solution does not pass its own grading" in done.stderr
+    assert ("grade: error: grader configuration error: the reference solution does not pass its own grading"
+            in done.stderr)
     assert "compute_gradient_logistic" in done.stderr
     assert not (tmp_path / "out" / "ann").exists()
 
@@ -277,7 +285,8 @@ def test_force_grades_again(course, tmp_path):
     submissions.mkdir()
     shutil.copy(REFERENCE, submissions / "ann.py")
     out = tmp_path / "out"
-    assert "graded 1, not graded 0, unchanged 0" in batch("exercise3", submissions, "--out", out, "--root", course).stdout
+    assert ("graded 1, not graded 0, unchanged 0"
+            in batch("exercise3", submissions, "--out", out, "--root", course).stdout)
     forced = batch("exercise3", submissions, "--out", out, "--root", course, "--force")
     assert "graded 1, not graded 0, unchanged 0" in forced.stdout
     assert gradebook(out)["ann"]["total"] == "80"  # no quiz.toml beside a .py
@@ -309,7 +318,8 @@ def test_zip_members_are_checked_before_anything_is_written(tmp_path):
                              ("__MACOSX/ann/._logistic_regression.py", "junk")]) == "ann/work"
     assert unpack("single", [("ann.py", "x = 1")]) == "ann.py"
     assert unpack("windows", [("ann\\logistic_regression.py", "x = 1"), ("ann\\quiz.toml", "")]) == "ann"
-    assert unpack("dotdot", [("ok.py", ""), ("ann/../../x.py", "")]) == "the zip was refused: it holds a ../ path (ann/../../x.py)"
+    assert unpack("dotdot", [("ok.py", ""), ("ann/../../x.py", "")]) == \
+        "the zip was refused: it holds a ../ path (ann/../../x.py)"
     assert unpack("drive", [("C:/x.py", "")]) == "the zip was refused: it holds an absolute path (C:/x.py)"
     assert unpack("link", [("quiz.toml", "")], link="logistic_regression.py") == \
         "the zip was refused: it holds a symbolic link (logistic_regression.py)"

@@ -47,7 +47,8 @@ def test_values_out_of_the_frame_widen_it_or_give_a_note():
     assert near.notes == [] and pixels_of(near, GREY) != pixels_of(plain, GREY)
     assert charts.figure_chart(curve([0.1, 0.9, 1.7, 1.8])).notes == []
     far = charts.figure_chart(curve([0.1, 0.4, 0.6, 900.0]))
-    assert far.notes == ["yours lies partly outside the picture: its g goes from 0.1 to 900, the picture shows 0.06 to 0.94"]
+    assert far.notes == ["yours lies partly outside the picture: its g goes from 0.1 to 900, "
+                         "the picture shows 0.06 to 0.94"]
     gaps = charts.figure_chart(curve([0.1, float("nan"), 0.6, 0.9]))
     assert gaps.notes == ["yours: 1 of 4 values are not finite numbers, so not drawn"]
 

@@ -16,7 +16,8 @@ def one_line_error(result, fragment):
 
 def test_unknown_exercise_is_a_one_line_error(run_grade):
     one_line_error(run_grade("nosuch"), "unknown exercise 'nosuch' (known: exercise2, exercise3)")
-    one_line_error(run_grade("exercse3"), "unknown exercise 'exercse3' (did you mean 'exercise3'? known: exercise2, exercise3)")
+    one_line_error(run_grade("exercse3"),
+                   "unknown exercise 'exercse3' (did you mean 'exercise3'? known: exercise2, exercise3)")
 
 
 def test_the_exercise_folder_path_names_the_exercise(run_grade, make_submission):
@@ -64,10 +65,12 @@ def test_json_report_schema_and_partial_credit(grade_cli, make_submission, tmp_p
     parts = {p["name"]: p for p in report["parts"]}
     gradient = parts["compute_gradient_logistic"]
     assert 0 < gradient["score"] < gradient["max_score"] or gradient["score"] == 0
-    assert all(parts[n]["score"] == parts[n]["max_score"] for n in ("sigmoid", "compute_cost_logistic", "gradient_descent"))
+    assert all(parts[n]["score"] == parts[n]["max_score"]
+               for n in ("sigmoid", "compute_cost_logistic", "gradient_descent"))
     assert parts["quiz"]["score"] == 8  # two of five answers right
     messages = {t["name"]: t["message"] for t in parts["quiz"]["tests"]}
-    assert messages == {"q1": "", "q2": "'A' is not correct", "q3": "", "q4": "no answer given", "q5": "no answer given"}
+    assert messages == {"q1": "", "q2": "'A' is not correct", "q3": "", "q4": "no answer given",
+                        "q5": "no answer given"}
     assert report["score"] == pytest.approx(sum(p["score"] for p in report["parts"]))
 
 

@@ -24,7 +24,8 @@ def test_reference_scores_full(grade_cli, make_submission, tmp_path):
     folder = make_submission(REFERENCE2.read_text(), quiz=quiz_key_text("exercise2"), module="linear_regression")
     report, output = grade_report(grade_cli, tmp_path, "--submission", folder)
     assert report["score"] == 100 == report["max_score"], output
-    assert scores(report) == {"compute_cost_linear": 25, "compute_gradient_linear": 30, "gradient_descent_linear": 25, "quiz": 20}
+    assert scores(report) == {"compute_cost_linear": 25, "compute_gradient_linear": 30, "gradient_descent_linear": 25,
+                              "quiz": 20}
 
 
 def test_stubs_score_zero(grade_cli, tmp_path):
@@ -35,16 +36,23 @@ def test_stubs_score_zero(grade_cli, tmp_path):
 
 # (what the mistake is, text replaced in the reference, the part that loses points, words of the hint)
 MISTAKES = [
-    ("cost divided by m, not 2m", ("err @ err / (2 * X.shape[0])", "err @ err / X.shape[0]"), "compute_cost_linear", "twice too large"),
-    ("cost ignores b", ("    err = X @ w + b - y\n    return", "    err = X @ w - y\n    return"), "compute_cost_linear", "bias b seems to be ignored"),
-    ("gradient returned in the wrong order", ("return dj_db, dj_dw", "return dj_dw, dj_db"), "compute_gradient_linear", "return order is swapped"),
-    ("gradient not divided by m", ("dj_dw = X.T @ err / m\n    dj_db = float(np.sum(err) / m)", "dj_dw = X.T @ err\n    dj_db = float(np.sum(err))"),
+    ("cost divided by m, not 2m", ("err @ err / (2 * X.shape[0])", "err @ err / X.shape[0]"),
+     "compute_cost_linear", "twice too large"),
+    ("cost ignores b", ("    err = X @ w + b - y\n    return", "    err = X @ w - y\n    return"),
+     "compute_cost_linear", "bias b seems to be ignored"),
+    ("gradient returned in the wrong order", ("return dj_db, dj_dw", "return dj_dw, dj_db"),
+     "compute_gradient_linear", "return order is swapped"),
+    ("gradient not divided by m", ("dj_dw = X.T @ err / m\n    dj_db = float(np.sum(err) / m)",
+                                   "dj_dw = X.T @ err\n    dj_db = float(np.sum(err))"),
      "compute_gradient_linear", "m times too large"),
     ("cost recorded before the update", (
-        "        dj_db, dj_dw = compute_gradient_linear(X, y, w, b)\n        w = w - alpha * dj_dw\n        b = b - alpha * dj_db\n"
+        "        dj_db, dj_dw = compute_gradient_linear(X, y, w, b)\n"
+        "        w = w - alpha * dj_dw\n        b = b - alpha * dj_db\n"
         "        J_history.append(compute_cost_linear(X, y, w, b))",
-        "        J_history.append(compute_cost_linear(X, y, w, b))\n        dj_db, dj_dw = compute_gradient_linear(X, y, w, b)\n"
-        "        w = w - alpha * dj_dw\n        b = b - alpha * dj_db"), "gradient_descent_linear", "record it after the update"),
+        "        J_history.append(compute_cost_linear(X, y, w, b))\n"
+        "        dj_db, dj_dw = compute_gradient_linear(X, y, w, b)\n"
+        "        w = w - alpha * dj_dw\n        b = b - alpha * dj_db"),
+     "gradient_descent_linear", "record it after the update"),
     ("w_in changed in place", ("w = np.array(w_in, dtype=np.float64)", "w = w_in"), None, None),
 ]
 
@@ -58,7 +66,8 @@ def test_mistake_loses_points_in_its_part(grade_cli, make_submission, tmp_path, 
         part, hint = "gradient_descent_linear", "changed its argument w_in in place"
     else:
         source = source.replace(edit[0], edit[1])
-    report, output = grade_report(grade_cli, tmp_path, "--submission", make_submission(source, module="linear_regression"))
+    report, output = grade_report(grade_cli, tmp_path, "--submission",
+                                  make_submission(source, module="linear_regression"))
     full = {"compute_cost_linear": 25, "compute_gradient_linear": 30, "gradient_descent_linear": 25}
     got = scores(report)
     assert got[part] < full[part], output

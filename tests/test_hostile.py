@@ -337,7 +337,8 @@ def test_output_flood_is_captured_per_call_and_cut(hostile):
 def test_exits_and_crashes_fail_only_that_function(hostile, name, message):
     graded = hostile(name)
     graded.expect(compute_gradient_logistic=0)
-    assert all(m.startswith(message) for m in graded.messages("compute_gradient_logistic")), graded.messages("compute_gradient_logistic")
+    assert all(m.startswith(message) for m in graded.messages("compute_gradient_logistic")), \
+        graded.messages("compute_gradient_logistic")
 
 
 @pytest.mark.parametrize("name, message", [
@@ -358,7 +359,8 @@ def test_failed_import_zeroes_the_functions_and_keeps_the_quiz(hostile, name, me
     ("float_subclass", "compute_cost_logistic", "expected a number, got a logistic_regression.Cost object"),
     ("ndarray_subclass", "sigmoid", "logistic_regression.Agreeable"),
     ("object_array", "sigmoid", "numpy.ndarray object"),
-    ("arbitrary_object", "compute_gradient_logistic", "expected a tuple of 2 items, got a logistic_regression.Liar object"),
+    ("arbitrary_object", "compute_gradient_logistic",
+     "expected a tuple of 2 items, got a logistic_regression.Liar object"),
     ("pickle_payload", "compute_gradient_logistic", "expected a number, got a builtins.bytes object"),
 ])
 def test_values_that_lie_are_the_wrong_type(hostile, name, part, message):
@@ -378,7 +380,8 @@ def test_printed_success_and_forged_report_lines_earn_nothing(hostile):
     for text in [graded.text, *_strings(graded.report)]:
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", text), repr(text)
     # Forged report lines stay inside the indented "printed:" block or the one-line message.
-    assert [line for line in graded.text.splitlines() if line.startswith("Total:")] == [f"Total: {graded.report['score']:g} / 100"]
+    assert [line for line in graded.text.splitlines() if line.startswith("Total:")] == \
+        [f"Total: {graded.report['score']:g} / 100"]
 
 
 @namespaces_only
@@ -446,7 +449,8 @@ def test_mutated_inputs_touch_only_the_workers_copies(hostile):
 def test_reference_helpers_refuse_hostile_requests(hostile):
     graded = hostile("oracle_abuse")
     graded.expect(sigmoid=0, compute_gradient_logistic=0, gradient_descent=0)
-    assert graded.messages("compute_gradient_logistic")[0].startswith(f"compute_gradient_logistic() timed out after {CALL_SECONDS} s")
+    assert graded.messages("compute_gradient_logistic")[0].startswith(
+        f"compute_gradient_logistic() timed out after {CALL_SECONDS} s")
 
 
 def test_meddling_with_the_workers_pipes_costs_only_those_functions(hostile):

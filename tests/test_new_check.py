@@ -19,7 +19,8 @@ def course(tmp_path):
 def test_new_then_check_passes(run_grade, course):
     made = run_grade("new", "demo", cwd=course)
     assert made.returncode == 0, made.stderr
-    for path in ["exercises/demo/exercise.toml", "exercises/demo/demo.py", "exercises/demo/quiz.toml", "exercises/demo/README.md",
+    for path in ["exercises/demo/exercise.toml", "exercises/demo/demo.py", "exercises/demo/quiz.toml",
+                 "exercises/demo/README.md",
                  "solutions/demo/demo.py", "solutions/demo/quiz_key.toml", "solutions/demo/tests/conftest.py",
                  "solutions/demo/tests/test_predict.py"]:
         assert (course / path).is_file(), path
@@ -41,7 +42,8 @@ def test_check_finds_a_hole_until_it_is_acknowledged(run_grade, course):
     checked = run_grade("check", "demo", cwd=course)
     assert checked.returncode == 1, checked.stdout
     survivors = [line for line in checked.stdout.splitlines() if "survived:" in line]
-    assert survivors == ["      survived: score line 18 [in place]: array arguments changed in place (+1) on return"], checked.stdout
+    assert survivors == [
+        "      survived: score line 18 [in place]: array arguments changed in place (+1) on return"], checked.stdout
     assert "1 check failed" in checked.stdout
     (course / "solutions/demo/equivalent_mutants.toml").write_text(
         '"score: array arguments changed in place (+1) on return" = "accepted for this test of the check"\n')
@@ -106,7 +108,8 @@ def step(X, w_in, b, alpha):
 def test_check_exercise3_reports_its_mutation_score(run_grade):
     checked = run_grade("check", "exercise3")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    found = re.search(r"mutation analysis: (\d+) mutants, (\d+) killed, (\d+) survived \((\d+) acknowledged equivalent\): "
+    found = re.search(r"mutation analysis: (\d+) mutants, (\d+) killed, (\d+) survived "
+                      r"\((\d+) acknowledged equivalent\): "
                       r"mutation score ([\d.]+)%", checked.stdout)
     assert found, checked.stdout
     total, killed, survived, equivalent, score = found.groups()

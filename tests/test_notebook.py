@@ -20,7 +20,8 @@ KEY = tomllib.loads(quiz_key_text())  # every answer right, however many questio
 MIXED = REFERENCE.read_text().replace(
     "        J_history.append(compute_cost_logistic(X, y, w, b))\n", "").replace(
     "        dj_db, dj_dw = compute_gradient_logistic(X, y, w, b)\n",
-    "        J_history.append(compute_cost_logistic(X, y, w, b))\n        dj_db, dj_dw = compute_gradient_logistic(X, y, w, b)\n")
+    "        J_history.append(compute_cost_logistic(X, y, w, b))\n"
+    "        dj_db, dj_dw = compute_gradient_logistic(X, y, w, b)\n")
 assert MIXED.count("J_history.append") == 1 and MIXED != REFERENCE.read_text()
 
 
@@ -34,7 +35,8 @@ def grade_json(grade_cli, path, out):
     return part_scores(out), result.output
 
 
-@pytest.mark.parametrize("source, quiz", [(REFERENCE.read_text(), KEY), (MIXED, {"q1": "B", "q2": "A", "q3": "A", "q4": "", "q5": "C"})],
+@pytest.mark.parametrize("source, quiz", [(REFERENCE.read_text(), KEY),
+                                          (MIXED, {"q1": "B", "q2": "A", "q3": "A", "q4": "", "q5": "C"})],
                          ids=["reference", "mixed"])
 def test_py_and_ipynb_get_the_same_scores(grade_cli, tmp_path, source, quiz):
     as_py = tmp_path / "py"
@@ -63,11 +65,12 @@ def test_escapes_magics_and_forged_outputs_do_not_count(grade_cli, tmp_path):
     does not stop the rest, and plt.show() does not block."""
     nb = filled_notebook(STUBS.read_text())
     sigmoid = student_cell(nb, "sigmoid")
-    sigmoid.source = "import numpy as np\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))[()]\n"
+    sigmoid.source = ("import numpy as np\n\ndef sigmoid(z):\n"
+                      "    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))[()]\n")
     sigmoid.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Total: 100 / 100\nAll tests passed\n")]
     sigmoid.execution_count = 7
-    student_cell(nb, "compute_cost_logistic").source = "%%time\n" + re.search(r"def compute_cost_logistic.*?return float\(np.mean\(losses\)\)",
-                                               REFERENCE.read_text(), re.S).group(0)
+    student_cell(nb, "compute_cost_logistic").source = "%%time\n" + re.search(
+        r"def compute_cost_logistic.*?return float\(np.mean\(losses\)\)", REFERENCE.read_text(), re.S).group(0)
     marker = tmp_path / "escaped"
     extra = [
         "!pip install --quiet numpy\nfiles = !ls /\n%load_ext autoreload\nnp.exp?",
@@ -129,7 +132,8 @@ def test_syntax_error_fails_the_import_like_a_py(grade_cli, tmp_path):
     nb = filled_notebook(REFERENCE.read_text(), KEY)
     nb.cells.insert(3, nbformat.v4.new_code_cell("def broken(:\n    pass\n"))
     scores, output = grade_json(grade_cli, write_notebook(nb, tmp_path / "broken.ipynb"), tmp_path / "r.json")
-    assert scores == {"sigmoid": 0, "compute_cost_logistic": 0, "compute_gradient_logistic": 0, "gradient_descent": 0, "quiz": 20}
+    assert scores == {"sigmoid": 0, "compute_cost_logistic": 0, "compute_gradient_logistic": 0, "gradient_descent": 0,
+                      "quiz": 20}
     assert "SyntaxError: invalid syntax (code cell 2, line 1)" in output  # told as a place in the notebook
     assert "at code cell 2, line 1: def broken(:" in output
 
@@ -137,7 +141,8 @@ def test_syntax_error_fails_the_import_like_a_py(grade_cli, tmp_path):
 @pytest.mark.parametrize("content, reason", [
     ("this is not json {", "not JSON"),
     ('{"cells": []}', "no nbformat field"),
-    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": 3}]}', "not a valid notebook"),
+    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": 3}]}',
+     "not a valid notebook"),
 ], ids=["text", "json-without-nbformat", "bad-cell"])
 def test_invalid_notebook_is_a_one_line_error(run_grade, tmp_path, content, reason):
     path = tmp_path / "work.ipynb"

@@ -60,7 +60,8 @@ def readable_text(path):
 def test_bundle_holds_the_student_files(bundle):
     grader = sorted(f"grader/{p.relative_to(ROOT / 'grader').as_posix()}" for p in (ROOT / "grader").rglob("*.py")
                     if "__pycache__" not in p.parts)
-    assert files_of(bundle) == sorted(["README.md", "pyproject.toml", *grader, *(f"exercises/exercise3/{name}" for name in [
+    assert files_of(bundle) == sorted(["README.md", "pyproject.toml", *grader,
+                                       *(f"exercises/exercise3/{name}" for name in [
         "README.md", "exercise.toml", "exercise3.ipynb", "lab_utils.py", "logistic_regression.py",
         "public/conftest.py", "public/test_cost.py", "public/test_gradient.py",
         "public/test_gradient_descent.py", "public/test_sigmoid.py", "quiz.toml"])])
@@ -82,9 +83,12 @@ def test_bundle_holds_nothing_of_solutions(bundle):
         lines = source.splitlines()
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.FunctionDef):
-                body = node.body[1:] if isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) else node.body
+                body = (node.body[1:]
+                        if isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+                        else node.body)
                 if body:
-                    secrets.append((f"{path.name}:{node.name}", normalise("\n".join(lines[body[0].lineno - 1:body[-1].end_lineno]))))
+                    secrets.append((f"{path.name}:{node.name}",
+                                    normalise("\n".join(lines[body[0].lineno - 1:body[-1].end_lineno]))))
     assert len(secrets) > 20
     for what, secret in secrets:
         for path, text in texts.items():
@@ -122,7 +126,8 @@ def test_readme_lists_the_quiz_of_the_manifest(bundle):
 
 
 def test_stubs_in_the_bundle(student_copy):
-    found = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], capture_output=True, text=True,
+    found = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"],
+                           capture_output=True, text=True,
                            env={**os.environ, "PYTHONPATH": str(student_copy)}, cwd=student_copy)
     assert found.stdout.startswith(str(student_copy)), "the bundle's own grader is the one tested here"
     done = grade("exercise3", cwd=student_copy, grader_from=student_copy)
@@ -175,7 +180,8 @@ def test_public_checks_explain_common_mistakes(student_copy):
 def test_release_refuses_an_existing_target(bundle):
     done = grade("release", "exercise3", "--out", bundle, cwd=ROOT)
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [f"grade: error: {bundle / 'exercises' / 'exercise3'} already exists; remove it or choose another --out"]
+    assert done.stderr.strip().splitlines() == [f"grade: error: {bundle / 'exercises' / 'exercise3'} already exists; "
+                                                "remove it or choose another --out"]
 
 
 def test_release_refuses_a_stale_notebook_or_a_leak(tmp_path):

@@ -56,7 +56,8 @@ def test_hidden_details_reach_no_student_facing_output():
     for render in (html.render, gradescope.render, terminal.render):
         full, hidden = render(result), render(hide_hidden(result))
         assert "secret hidden input" in full and "sigmoid of a number" in full
-        assert "secret hidden input" not in hidden and "sigmoid of a number" not in hidden and "debug print" not in hidden
+        assert ("secret hidden input" not in hidden and "sigmoid of a number" not in hidden
+                and "debug print" not in hidden)
         assert "hidden test failed" in hidden
 
 
@@ -71,7 +72,8 @@ def test_gradescope_results_validate_and_copy_the_model():
     assert [(t["number"], t["score"], t["max_score"], t["status"]) for t in doc["tests"]] == [
         ("1.1", 0.0, 10.0, "failed"), ("1.2", 5.0, 5.0, "passed"), ("2.1", 0.0, 20.0, "failed")]
     assert "printed:\ndebug print" in doc["tests"][0]["output"]
-    error = GradeResult("exercise3", 35, [PartResult("sigmoid", 15)], student="bob", status="error", error="the zip was refused")
+    error = GradeResult("exercise3", 35, [PartResult("sigmoid", 15)], student="bob", status="error",
+                        error="the zip was refused")
     error_doc = json.loads(gradescope.render(error))
     assert gradescope_problems(error_doc) == [] and "the zip was refused" in error_doc["output"]
     # The validator itself refuses what Gradescope refuses.
@@ -86,7 +88,8 @@ def test_feedback_page_is_self_contained_with_its_figures():
     assert len(page.images) == 1  # the figure with data; the other is only its note
     assert "your cost history could not be drawn: gradient_descent() raised ValueError" in page.text
     assert "5 / 35" in page.text and "'A' is not correct" in page.text
-    not_graded = GradeResult("exercise3", 35, [PartResult("sigmoid", 15)], student="bob", status="error", error="holds no logistic_regression.py")
+    not_graded = GradeResult("exercise3", 35, [PartResult("sigmoid", 15)], student="bob", status="error",
+                             error="holds no logistic_regression.py")
     page = check_page(html.render(not_graded))
     assert "Not graded: holds no logistic_regression.py" in page.text and page.images == []
 
@@ -108,7 +111,8 @@ def test_gradebook_rows_copy_the_scores():
 def test_summary_page_counts_the_class():
     from grader.render import summary
 
-    error = GradeResult("exercise3", 35, [PartResult("sigmoid", 15)], student="bob", status="error", error="zip refused")
+    error = GradeResult("exercise3", 35, [PartResult("sigmoid", 15)], student="bob", status="error",
+                        error="zip refused")
     page = check_page(summary.render([sample("ann"), sample("cy", True), sample("dee"), error]))
     assert len(page.images) == 1  # the histogram
     assert "4 students: 3 graded, 1 not graded." in page.text
@@ -159,10 +163,12 @@ def test_figure_data_keeps_a_broken_student_value_to_a_note():
 
 def test_one_student_html_and_gradescope(run_grade, make_submission, tmp_path):
     source = REFERENCE.read_text().replace("np.exp(-np.logaddexp(0.0, -z))", "np.exp(-np.logaddexp(0.0, z))")
-    source = source.replace("    w = np.array(w_in, dtype=np.float64)", "    raise ValueError('not today')\n    w = np.array(w_in, dtype=np.float64)")
+    source = source.replace("    w = np.array(w_in, dtype=np.float64)",
+                            "    raise ValueError('not today')\n    w = np.array(w_in, dtype=np.float64)")
     folder = make_submission(source, quiz=quiz_key_text())
     paths = {k: tmp_path / f"{k}" for k in ("html", "gradescope", "json")}
-    done = run_grade("exercise3", "--submission", folder, "--html", paths["html"], "--gradescope", paths["gradescope"], "--json", paths["json"])
+    done = run_grade("exercise3", "--submission", folder, "--html", paths["html"],
+                     "--gradescope", paths["gradescope"], "--json", paths["json"])
     assert done.returncode == 0, done.stderr
     report = json.loads(paths["json"].read_text())
     scores = {p["name"]: p["score"] for p in report["parts"]}

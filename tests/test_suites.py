@@ -64,7 +64,8 @@ def test_an_edited_suite_is_collected_again(demo):
     submission = load_submission(exercise, _submission(demo, "s", "one student"))
     assert grade(exercise, submission).part("predict").score == 80
     suite = demo / "solutions/demo/tests/test_predict.py"
-    suite.write_text(suite.read_text() + '\n\ndef test_added_later(student):\n    """added later"""\n    assert False, "added"\n')
+    suite.write_text(suite.read_text() + '\n\ndef test_added_later(student):\n    """added later"""\n'
+                     '    assert False, "added"\n')
     stamp = time.time() + 5  # a new mtime even on coarse-grained file systems
     os.utime(suite, (stamp, stamp))
     result = grade(exercise, submission)
@@ -94,13 +95,15 @@ def test_fixed_input(student, reference):
 
 @pytest.mark.parametrize("declared, problem", [
     ("[[[1.0, 2.0], [3.0, 4.0]], [0.5, -0.5], 1.0]", None),
-    ("[[[1, 2], [3, 4]], [0.5, -0.5], 1.0]", "no test of predict() makes the early call the manifest declares"),  # int X
+    ("[[[1, 2], [3, 4]], [0.5, -0.5], 1.0]",  # int X
+     "no test of predict() makes the early call the manifest declares"),
 ])
 def test_check_tells_when_an_early_call_matches_no_test(demo, run_grade, declared, problem):
     suite = demo / "solutions/demo/tests/test_predict.py"
     suite.write_text("import numpy as np\n" + suite.read_text() + FIXED_TEST)
     manifest = demo / "exercises/demo/exercise.toml"
-    manifest.write_text(manifest.read_text().replace('suite = "test_predict.py"\n', f'suite = "test_predict.py"\nearly_calls = [{declared}]\n'))
+    manifest.write_text(manifest.read_text().replace('suite = "test_predict.py"\n',
+                                                     f'suite = "test_predict.py"\nearly_calls = [{declared}]\n'))
     checked = run_grade("check", "demo", "--no-mutation", cwd=demo)
     if problem is None:
         assert checked.returncode == 0, checked.stdout

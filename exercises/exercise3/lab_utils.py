@@ -65,7 +65,8 @@ def plot_one_feature(x, y, ax=None, w=None, b=None, g=None):
     if w is not None and b is not None and g is not None:
         grid = np.linspace(x.min() - 0.5, x.max() + 0.5, 200)
         weight = float(np.ravel(w)[0])
-        ax.plot(grid, np.asarray(g(weight * grid + b)), color="tab:purple", label=f"g({weight:g} x {'-' if b < 0 else '+'} {abs(b):g})")
+        ax.plot(grid, np.asarray(g(weight * grid + b)), color="tab:purple",
+                label=f"g({weight:g} x {'-' if b < 0 else '+'} {abs(b):g})")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_ylim(-0.15, 1.15)

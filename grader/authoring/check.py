@@ -70,8 +70,10 @@ def _defined_functions(path: Path) -> set[str]:
 
 def check_manifest(exercise: Exercise) -> Finding:
     """Parts, files and points, read from the manifest and the folders."""
-    points = ", ".join([f"{p.name} {p.points:g}" for p in exercise.parts] + [f"quiz {exercise.quiz_points:g}"] * bool(exercise.questions))
-    finding = Finding(f"manifest: {len(exercise.parts)} part{'s' * (len(exercise.parts) != 1)}{' and a quiz' * bool(exercise.questions)}, "
+    points = ", ".join([f"{p.name} {p.points:g}" for p in exercise.parts]
+                       + [f"quiz {exercise.quiz_points:g}"] * bool(exercise.questions))
+    finding = Finding(f"manifest: {len(exercise.parts)} part{'s' * (len(exercise.parts) != 1)}"
+                      f"{' and a quiz' * bool(exercise.questions)}, "
                       f"{exercise.max_score:g} points ({points})")
     if not exercise.parts:
         finding.fail("no [[parts]]")
@@ -120,7 +122,8 @@ def check_reference(exercise: Exercise) -> tuple[Finding, ...]:
     from ..grading import canary
 
     result, problems = canary.run(exercise)
-    finding = Finding(f"reference scores {result.score:g} / {result.max_score:g} through the sandbox ({result.isolation})")
+    finding = Finding(f"reference scores {result.score:g} / {result.max_score:g} "
+                      f"through the sandbox ({result.isolation})")
     for problem in problems:
         finding.fail(problem)
     counts = {p.name: len(result.part(p.name).tests) for p in exercise.parts}
@@ -177,7 +180,8 @@ def check_quiz(exercise: Exercise) -> Finding:
 
 
 def check_mutants(exercise: Exercise, jobs: int | None = None) -> Finding:
-    """Mutation analysis: every mutant that keeps full marks in its part is a hole, unless acknowledged as equivalent."""
+    """Mutation analysis: every mutant that keeps full marks in its part is a hole,
+    unless acknowledged as equivalent."""
     from ..grading.forkpool import cores
     from .mutation import grade_mutants, make_mutants
 
@@ -192,15 +196,16 @@ def check_mutants(exercise: Exercise, jobs: int | None = None) -> Finding:
     total = len(mutants)
     score = 100.0 * len(killed) / total if total else 100.0
     counted = total - len(equivalent)
-    adjusted = f"; {100.0 * len(killed) / counted:.1f}% of the {counted} not equivalent" if equivalent and counted else ""
+    adjusted = (f"; {100.0 * len(killed) / counted:.1f}% of the {counted} not equivalent"
+                if equivalent and counted else "")
     finding = Finding(f"mutation analysis: {total} mutants, {len(killed)} killed, {len(survived)} survived "
                       f"({len(equivalent)} acknowledged equivalent): mutation score {score:.1f}%{adjusted} "
                       f"[{jobs or cores()} processes]")
     for v in holes:
         finding.fail(f"survived: {v.mutant.describe()}")
     if holes:
-        finding.lines.append(f"(a survivor gets full marks in its part: add a hidden test that it fails or, if it computes "
-                             f"the same as the reference, add \"<function>: <edit>\" = \"why\" to "
+        finding.lines.append(f"(a survivor gets full marks in its part: add a hidden test that it fails or, "
+                             f"if it computes the same as the reference, add \"<function>: <edit>\" = \"why\" to "
                              f"solutions/{exercise.name}/{EQUIVALENT_FILE})")
     for v in equivalent:
         finding.lines.append(f"equivalent: {v.mutant.describe()} ({acknowledged[v.mutant.key]})")

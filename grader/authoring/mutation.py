@@ -208,7 +208,8 @@ def _ignored_arguments(func):
 
 def _copied_parameter(statement, params):
     """(local, parameter) for `local = np.array(parameter, ...)` or `local = parameter.copy()`, else None."""
-    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)):
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)):
         return None
     call = statement.value
     if not isinstance(call, ast.Call):
@@ -268,7 +269,8 @@ def _inputs_written(func):
     )
     wrapper = ast.parse(f"try:\n    pass\nfinally:\n{writes}").body[0]
     wrapper.body = copy.deepcopy(rest)
-    yield func, _with_body(func, _prologue(func) + [wrapper]), "in place", "array arguments changed in place (+1) on return", func.lineno
+    yield (func, _with_body(func, _prologue(func) + [wrapper]), "in place",
+           "array arguments changed in place (+1) on return", func.lineno)
 
 
 # -- grading -------------------------------------------------------------------
@@ -284,7 +286,8 @@ def grade_mutant(exercise: Exercise, mutant: Mutant) -> Verdict:
 
     parts = parts_of(exercise, mutant)
     only = dataclasses.replace(exercise, parts=parts, questions=[], quiz_points=0.0)
-    result = grade(only, Submission(mutant.source, exercise.reference_file), student=f"(mutant {mutant.key})", fail_fast=True)
+    result = grade(only, Submission(mutant.source, exercise.reference_file), student=f"(mutant {mutant.key})",
+                   fail_fast=True)
     graded = [result.part(p.name) for p in parts]
     score = sum(p.score for p in graded)
     top = sum(p.max_score for p in graded)

@@ -3,7 +3,8 @@
 The bundle is a course root holding `exercises/NAME/` (the manifest, the
 stubs, the lab notebook, the support files, the README, a blank quiz.toml and
 the public checks) and the grader itself with a pyproject.toml and a README
-saying how to install it, so that one command sets a student up anywhere. It is built from an explicit list, never by copying the
+saying how to install it, so that one command sets a student up anywhere.
+It is built from an explicit list, never by copying the
 folder, and refused when any file of it holds a file or a function body of
 `solutions/NAME/`, when the notebook is out of date, or when the reference
 solution fails a public check.
@@ -112,7 +113,8 @@ def function_bodies(source: str) -> list[tuple[str, str]]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            if (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
                 body = body[1:]
             if body:
                 bodies.append((node.name, _normalise("\n".join(lines[body[0].lineno - 1:body[-1].end_lineno]))))
@@ -146,7 +148,8 @@ def check_release(exercise: Exercise, files: dict) -> None:
     from ..grading.grade import grade
 
     result = grade(exercise, reference_submission(exercise), student="(reference)", public=True)
-    problems = [f"{p.name} / {t.name}: {(t.message or 'failed').splitlines()[0]}" for p in result.parts for t in p.tests if not t.passed]
+    problems = [f"{p.name} / {t.name}: {(t.message or 'failed').splitlines()[0]}"
+                for p in result.parts for t in p.tests if not t.passed]
     if problems:
         raise GraderError(f"the reference solution fails public checks: {'; '.join(problems[:3])}")
 

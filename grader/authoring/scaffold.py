@@ -55,7 +55,8 @@ file = "quiz.toml"
 [[quiz.questions]]
 id = "q1"
 text = "For X of shape (m, n), what shape does {functions[0]}(X, w, b) return?"
-choices = {{ A = "(m,): one prediction per example.", B = "(n,): one value per feature.", C = "(m, n)", D = "A single number." }}
+choices = {{ A = "(m,): one prediction per example.", B = "(n,): one value per feature.", \
+C = "(m, n)", D = "A single number." }}
 '''
 
 
@@ -139,7 +140,8 @@ def test_leaves_inputs_untouched(student, make_case):
 
 
 def readme(name: str, title: str, module: str, functions: list[str]) -> str:
-    todo = "\n".join(f"{i}. `{f}(X, w, b)` returns the model's prediction for every row of X." for i, f in enumerate(functions, 1))
+    todo = "\n".join(f"{i}. `{f}(X, w, b)` returns the model's prediction for every row of X."
+                     for i, f in enumerate(functions, 1))
     return f'''# {title}
 
 What this exercise is about, the formulas, and the data students work on.
@@ -186,7 +188,8 @@ def scaffold(root: Path, name: str, title: str, module: str, functions: list[str
     files = {
         folder / "exercise.toml": manifest(title, module, functions),
         folder / f"{module}.py": stub_module(name, title, functions, reference=False),
-        folder / "quiz.toml": '# Your quiz answers: one letter per question (the questions are in README.md).\nq1 = ""\n',
+        folder / "quiz.toml": ('# Your quiz answers: one letter per question (the questions are in README.md).\n'
+                               'q1 = ""\n'),
         folder / "README.md": readme(name, title, module, functions),
         solutions / f"{module}.py": stub_module(name, title, functions, reference=True),
         solutions / "quiz_key.toml": "# The quiz's answer key (instructor only).\nq1 = \"A\"\n",

@@ -98,7 +98,8 @@ def grade_entry(batch: Batch, entry: Entry) -> GradeResult:
     except GraderError as exc:
         return not_graded(batch.exercise, entry.id, str(exc))
     except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
-        return not_graded(batch.exercise, entry.id, f"the grader failed on this submission ({type(exc).__name__}: {exc})")
+        return not_graded(batch.exercise, entry.id,
+                          f"the grader failed on this submission ({type(exc).__name__}: {exc})")
 
 
 def _state(batch: Batch, digest: str) -> dict:
@@ -245,6 +246,8 @@ def closing_summary(batch: Batch, found: list[Entry], reports, counts: dict, ski
             lines.append(f"    ... and {len(errors) - 10} more (see {GRADEBOOK})")
     gone = sorted({r.student for r in results} - {e.id for e in found})
     if gone:
-        lines.append(f"  {len(gone)} reports in {batch.out} have no entry in SUBMISSIONS any more (kept): {', '.join(gone[:8])}")
-    lines.append(f"  wrote {batch.out / GRADEBOOK}, {batch.out / SUMMARY}, and <id>/report.json, feedback.html, results.json")
+        lines.append(f"  {len(gone)} reports in {batch.out} have no entry in SUBMISSIONS any more (kept): "
+                     f"{', '.join(gone[:8])}")
+    lines.append(f"  wrote {batch.out / GRADEBOOK}, {batch.out / SUMMARY}, "
+                 "and <id>/report.json, feedback.html, results.json")
     return "\n".join(lines)

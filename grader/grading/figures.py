@@ -47,7 +47,8 @@ def declared(exercise: Exercise) -> list[tuple[str, object]]:
     found = []
     for entry in exercise.plots:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or entry.get("part") not in parts:
-            raise GraderError(f"{exercise.name}: every [[plots]] entry needs a name and the name of a part, got {entry!r}")
+            raise GraderError(f"{exercise.name}: every [[plots]] entry needs a name and the name of a part, "
+                              f"got {entry!r}")
         found.append((entry["name"], parts[entry["part"]]))
     return found
 
@@ -76,4 +77,5 @@ def collect(exercise: Exercise, grading) -> list[dict]:
 
 def figure_problems(result) -> list[str]:
     """Notes on the reference's figures: a note there means a broken figure function."""
-    return [f"figure {f.get('name')}: {note}" for f in result.artifacts.get("figures", []) for note in f.get("notes", [])]
+    return [f"figure {f.get('name')}: {note}"
+            for f in result.artifacts.get("figures", []) for note in f.get("notes", [])]

@@ -14,8 +14,8 @@ from .state import Grading
 from .suites import Suites, suites_for
 
 
-def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (), public: bool | None = None,
-          fail_fast: bool = False, figures: bool = False) -> GradeResult:
+def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (),
+          public: bool | None = None, fail_fast: bool = False, figures: bool = False) -> GradeResult:
     """Grade `submission`: hidden suites when the solutions are present, else the public checks.
 
     `fail_fast` stops at the first failed test: the verdict "not full marks" is
@@ -30,7 +30,8 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
     sandbox = Sandbox(submission.source, exercise.module, exercise.limits, hide=_private_paths(exercise, hide),
                       files=exercise.support_files())
     sandbox.start()  # the worker starts while numpy, the reference and pytest are imported here
-    result = GradeResult(exercise.name, exercise.max_score, student=student, isolation=sandbox.level, public_only=public)
+    result = GradeResult(exercise.name, exercise.max_score, student=student, isolation=sandbox.level,
+                         public_only=public)
     try:
         reference = None if public else load_reference(exercise.reference_file)
         figures = figures and not public and bool(exercise.plots)
@@ -78,7 +79,8 @@ def _part_result(part, tests, failed_import, public) -> PartResult:
     result = PartResult(part.name, part.points)
     if failed_import is not None:
         text = failed_import.describe()
-        result.tests.append(TestResult(IMPORT_TEST, False, 0.0, part.points, text, hidden=False, output=failed_import.output))
+        result.tests.append(TestResult(IMPORT_TEST, False, 0.0, part.points, text, hidden=False,
+                                       output=failed_import.output))
         result.note = "module could not be imported"
         return result
     total = sum(t.max_score for t in tests) or 1.0
@@ -103,7 +105,8 @@ def _quiz_part(exercise: Exercise, submission: Submission, public: bool) -> Part
         part.note = submission.quiz_error or "answers checked for form only; the key is not in the student bundle"
         return part
     # An exercise without questions needs no key file.
-    part = grade_quiz(exercise, submission.quiz, load_key(exercise) if exercise.questions else {}, bool(submission.quiz_error))
+    part = grade_quiz(exercise, submission.quiz, load_key(exercise) if exercise.questions else {},
+                      bool(submission.quiz_error))
     if submission.quiz_error:
         part.note = submission.quiz_error
     elif submission.quiz is None and exercise.questions:

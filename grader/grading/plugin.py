@@ -77,7 +77,8 @@ class GraderPlugin:
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(weight): the test's weight within its part")
-        config.addinivalue_line("markers", "visible: inputs students know (the lab's own): never hidden by --hide-hidden")
+        config.addinivalue_line("markers",
+                                "visible: inputs students know (the lab's own): never hidden by --hide-hidden")
 
     # The fixtures read the test in hand from `self.item` rather than asking for
     # pytest's `request`, which costs a fixture definition of its own per test.
@@ -128,9 +129,9 @@ class GraderPlugin:
         if not wrong:
             return verdict
         names = ", ".join(f"{fn}()" for fn in wrong)
-        return replace(verdict, message=f"{verdict.message}\nnote: {names} failed {'its' if len(wrong) == 1 else 'their'} "
-                       "own checks; if this function calls it, fix that first (the hidden tests grade each function on "
-                       "its own)")
+        return replace(verdict, message=f"{verdict.message}\nnote: {names} failed "
+                       f"{'its' if len(wrong) == 1 else 'their'} own checks; if this function calls it, fix that first "
+                       "(the hidden tests grade each function on its own)")
 
     def _with_own_functions(self, item, verdict):
         """A test failed while reference functions stood in for the student's
@@ -152,10 +153,10 @@ class GraderPlugin:
                 return Verdict(True)
             except Exception:  # noqa: BLE001 - the retry failing leaves the first verdict as it was
                 if slowed and not test.timeouts:
-                    return Verdict(False, f"not counted: with the reference's {stand_ins} standing in for yours, this run "
-                                   "needs more round trips to the grader than its time allows; with yours it finishes, "
-                                   "but yours were judged wrong in their own part. The other tests of this part decide "
-                                   "its points.", verdict.output, counted=False)
+                    return Verdict(False, f"not counted: with the reference's {stand_ins} standing in for yours, "
+                                   "this run needs more round trips to the grader than its time allows; "
+                                   "with yours it finishes, but yours were judged wrong in their own part. "
+                                   "The other tests of this part decide its points.", verdict.output, counted=False)
                 note = (f"\nnote: {stand_ins} of the reference stood in for yours here "
                         "(judged wrong in its own part); with yours, this test fails too")
                 return replace(verdict, message=verdict.message + note)

@@ -84,5 +84,6 @@ def _feed(digest, value) -> None:
             _feed(digest, item)
         digest.update(b")")
     else:  # numbers, strings, None; anything else by its JSON form
-        text = repr(value) if kind in (int, float, bool, str, type(None)) or isinstance(value, np.generic) else wire.pack(wire.encode(value)).hex()
+        text = (repr(value) if kind in (int, float, bool, str, type(None)) or isinstance(value, np.generic)
+                else wire.pack(wire.encode(value)).hex())
         digest.update(f"{kind.__module__}.{kind.__qualname__} {text};".encode())

@@ -146,7 +146,8 @@ class _Frame:
             color = COLORS.get(s.get("label")) or next(colors, "black")
             artist = _artist(ax, s, [] if student else _floats(s["x"]), [] if student else _floats(s["y"]), color)
             (self.mine if student else fixed).append(artist)
-        fixed_y = [v for s, m in zip(series, mine) if not m for v in s["y"] if v is not None] + list(data.get("ylim") or [])
+        fixed_y = ([v for s, m in zip(series, mine) if not m for v in s["y"] if v is not None]
+                   + list(data.get("ylim") or []))
         log = data.get("yscale") == "log" and all(v > 0 for v in fixed_y)
         if log:
             from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
@@ -241,7 +242,8 @@ class _Frame:
             outside = ~((at[finite] >= start - slack) & (at[finite] <= end + slack))
             if outside.any():
                 where = "entirely" if outside.all() else "partly"
-                notes.append(f"{label} lies {where} outside the picture: its {name} goes from {values[finite].min():.3g} "
+                notes.append(f"{label} lies {where} outside the picture: its {name} goes "
+                             f"from {values[finite].min():.3g} "
                              f"to {values[finite].max():.3g}, the picture shows {low:.3g} to {high:.3g}")
         return notes
 

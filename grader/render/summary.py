@@ -36,7 +36,8 @@ def render(results: list[GradeResult]) -> str:
     stats = class_statistics(results)
     if graded:
         out.append(f"<p>Score out of {points(top)}: mean {stats.mean:.1f}, "
-                   f"median {points(stats.median)}, lowest {points(stats.lowest)}, highest {points(stats.highest)}.</p>")
+                   f"median {points(stats.median)}, lowest {points(stats.lowest)}, "
+                   f"highest {points(stats.highest)}.</p>")
         from .charts import histogram_png
 
         totals = [r.score for r in graded]
@@ -46,7 +47,8 @@ def render(results: list[GradeResult]) -> str:
         out.append(_tests(graded))
         out.append(_messages(graded))
     if errors:
-        rows = "".join(f"<tr><td>{escape(r.student)}</td><td>{escape(r.error)}</td></tr>" for r in sorted(errors, key=lambda r: r.student))
+        rows = "".join(f"<tr><td>{escape(r.student)}</td><td>{escape(r.error)}</td></tr>"
+                       for r in sorted(errors, key=lambda r: r.student))
         out.append(f"<h2>Not graded</h2><table><tr><th>student</th><th>reason</th></tr>{rows}</table>")
     return page(f"{exercise} class summary", "\n".join(out))
 
@@ -61,7 +63,8 @@ def _parts(stats) -> str:
         f"<td>{_bar(part.full / part.count)}</td></tr>"
         for part in stats.parts
     )
-    return ('<h2>Parts</h2><table><tr><th>part</th><th class="num">mean points</th><th>students with full marks</th></tr>'
+    return ('<h2>Parts</h2><table><tr><th>part</th><th class="num">mean points</th>'
+            "<th>students with full marks</th></tr>"
             f"{rows}</table>")
 
 

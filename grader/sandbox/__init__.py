@@ -12,7 +12,8 @@ from pathlib import Path
 
 # The files each process is made of, in order, and the call that starts it.
 WORKER = (("wire.py", "inside/seccomp.py", "inside/worker.py"), "main()")
-FORKSERVER = (("isolation.py", "wire.py", "inside/seccomp.py", "inside/worker.py", "inside/forkserver.py"), "zygote_main()")
+FORKSERVER = (("isolation.py", "wire.py", "inside/seccomp.py", "inside/worker.py", "inside/forkserver.py"),
+              "zygote_main()")
 
 
 @cache

@@ -104,7 +104,8 @@ class Sandbox:
         self.proc = zygote.Forked(pid, out_r)
         self._started(SimpleNamespace(uid=uid, host_dir=host_dir), to_worker_w, from_worker_r)
         self._send({
-            "level": self.level, "limits": dataclasses.asdict(self.limits), "files": {**self.files, module_file: self.source},
+            "level": self.level, "limits": dataclasses.asdict(self.limits),
+            "files": {**self.files, module_file: self.source},
             "hide": list(self.hide), "host_dir": host_dir, "uid": uid, "module_file": module_file,
             "module_name": self.module_name, "env": isolation.worker_env(host_dir or isolation.WORKDIR),
         })
@@ -269,15 +270,18 @@ class Sandbox:
                     value = wire.decode(message.get("value"))
                     after = [None if a is None else wire.decode(a) for a in _list(message.get("args_after"))]
                 except (wire.WireError, ValueError, TypeError) as exc:
-                    return Outcome(fn, False, kind="protocol", message=f"{fn}() returned something that could not be read: {clean(exc, 200)}",
+                    return Outcome(fn, False, kind="protocol",
+                                   message=f"{fn}() returned something that could not be read: {clean(exc, 200)}",
                                    output=output.text())
-                return Outcome(fn, True, value=value, output=output.text(message.get("dropped")), seconds=_seconds(message), args_after=after)
+                return Outcome(fn, True, value=value, output=output.text(message.get("dropped")),
+                               seconds=_seconds(message), args_after=after)
             if op == "error":
                 return Outcome(
                     fn, False, kind="exception", error_type=one_line(message.get("type", ""), 100),
                     message=one_line(message.get("message", ""), 500), where=where(message.get("where")),
                     output=output.text(message.get("dropped")), seconds=_seconds(message),
-                    category=message.get("category") if message.get("category") in ("memory", "recursion", "exit") else "",
+                    category=(message.get("category") if message.get("category") in ("memory", "recursion", "exit")
+                              else ""),
                 )
             # Anything else is noise a student wrote into the pipe; it earns nothing.
 
@@ -314,7 +318,8 @@ class Sandbox:
                 for message in messages:
                     self._route(message)
                 if error is not None:
-                    self.broken = f"the worker's messages became unreadable ({clean(error, 120)}): did student code write to the grader's pipe?"
+                    self.broken = (f"the worker's messages became unreadable ({clean(error, 120)}): "
+                                   "did student code write to the grader's pipe?")
                     if not self.pending:
                         return None
         return self.pending.pop(0)
@@ -346,9 +351,10 @@ class Sandbox:
         self.start()  # the next call finds the module imported already
         seconds = f"{self.limits.call_seconds:g}"
         if timed_out or (code is not None and -code == signal.SIGXCPU):
-            why = " (with the reference helpers it called)" if oracle_timeout else " of CPU time" if not timed_out else ""
-            return Outcome(fn, False, kind="timeout", message=f"{fn}() timed out after {seconds} s{why}", output=output.text(),
-                           helpers=helpers)
+            why = (" (with the reference helpers it called)" if oracle_timeout
+                   else " of CPU time" if not timed_out else "")
+            return Outcome(fn, False, kind="timeout", message=f"{fn}() timed out after {seconds} s{why}",
+                           output=output.text(), helpers=helpers)
         if broken:
             return Outcome(fn, False, kind="protocol", message=f"{fn}(): {broken}", output=output.text())
         return Outcome(fn, False, kind="crash", message=f"{fn}(): the worker {exit_text(code)}", output=output.text())

@@ -65,7 +65,8 @@ def encode(value, depth=0):
             first = type(value[0])
             dt = np.dtype(first).newbyteorder("<")
             if dt.str in ALLOWED_DTYPES and all(type(v) is first for v in value):
-                return {"$nplist": dt.str, "data": base64.b64encode(np.array(value, dtype=dt).tobytes()).decode("ascii")}
+                return {"$nplist": dt.str,
+                        "data": base64.b64encode(np.array(value, dtype=dt).tobytes()).decode("ascii")}
         return [encode(v, depth + 1) for v in value]
     if kind is np.ndarray and value.dtype.newbyteorder("<").str in ALLOWED_DTYPES:
         arr = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))

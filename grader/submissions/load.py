@@ -98,7 +98,8 @@ def _folder_notebook(exercise: Exercise, folder: Path, required: bool) -> Path |
         return found[0]
     if required and found:
         names = ", ".join(p.name for p in found)
-        raise GraderError(f"{folder}: holds no {exercise.module_file} and several notebooks ({names}); pick one with --submission")
+        raise GraderError(f"{folder}: holds no {exercise.module_file} and several notebooks ({names}); "
+                          "pick one with --submission")
     if required:
         raise GraderError(f"{folder}: holds no {exercise.module_file} and no notebook")
     return None

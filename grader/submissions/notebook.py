@@ -255,7 +255,8 @@ def quiz_answers(nb) -> tuple[dict | None, str]:
             found, problem = None, f"the quiz cell ({QUIZ_VARIABLE} = ...) has a syntax error"
             continue
         for node in tree.body:
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == QUIZ_VARIABLE for t in node.targets):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == QUIZ_VARIABLE
+                                                    for t in node.targets):
                 try:
                     value = ast.literal_eval(node.value)
                 except (ValueError, TypeError, SyntaxError, RecursionError):

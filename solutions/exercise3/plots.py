@@ -48,7 +48,8 @@ def sigmoid_curve(student, reference):
 
 
 def cost_history(student, reference):
-    figure = Figure("Cost during the lab's training run (alpha 0.1)", xlabel="iteration", ylabel="cost J(w,b)", yscale="log")
+    figure = Figure("Cost during the lab's training run (alpha 0.1)", xlabel="iteration", ylabel="cost J(w,b)",
+                    yscale="log")
     figure.limits(y=COST_RANGE)
     history = np.asarray(reference_run(reference)[2])
     shown = np.unique(np.linspace(0, len(history) - 1, SHOWN_COSTS).astype(int))
@@ -74,7 +75,8 @@ def _boundary(w, b):
     ends += [(-(w[1] * y + b) / w[0], y) for y in (y_low, y_high) if abs(w[0]) > 1e-12]
     ends = sorted((x, y) for x, y in ends if x_low <= x <= x_high and y_low <= y <= y_high)
     if len(ends) < 2 or ends[0] == ends[-1]:
-        raise ValueError(f"the line w.x + b = 0 does not cross the plotted area (w = [{w[0]:.3g}, {w[1]:.3g}], b = {float(b):.3g})")
+        raise ValueError(f"the line w.x + b = 0 does not cross the plotted area "
+                         f"(w = [{w[0]:.3g}, {w[1]:.3g}], b = {float(b):.3g})")
     (xa, ya), (xb, yb) = ends[0], ends[-1]
     return np.array([xa, xb]), np.array([ya, yb])
 

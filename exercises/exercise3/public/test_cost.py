@@ -23,7 +23,8 @@ def check_cost(got, expected, what, m):
 def test_zero_parameters(student, training_data):
     """cost at w = [0, 0], b = 0 is log 2"""
     X, y = training_data
-    check_cost(student.compute_cost_logistic(X, y, np.zeros(2), 0.0), math.log(2.0), "cost at w = [0, 0], b = 0", len(y))
+    check_cost(student.compute_cost_logistic(X, y, np.zeros(2), 0.0), math.log(2.0),
+               "cost at w = [0, 0], b = 0", len(y))
 
 
 @pytest.mark.points(2)

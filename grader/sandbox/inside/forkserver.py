@@ -46,7 +46,8 @@ def _become_worker(rfd, wfd, out):
     os.dup2(out, 2)
     _only_fds({rfd, wfd})
     config = _read_config(rfd)
-    plan = prepare(config["level"], Limits(**config["limits"]), config["files"], config["hide"], config["host_dir"], config["uid"])
+    plan = prepare(config["level"], Limits(**config["limits"]), config["files"],
+                   config["hide"], config["host_dir"], config["uid"])
     os.environ.clear()
     os.environ.update(config["env"])
     plan.preexec()

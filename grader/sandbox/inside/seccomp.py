@@ -58,9 +58,11 @@ def seccomp_program(machine, own_pid):
         prog += [jeq(numbers[name], 0, 1), ret(_errno(errno.EPERM))]
     prog += [jeq(numbers["clone3"], 0, 1), ret(_errno(errno.ENOSYS))]  # glibc then falls back to clone
     # clone: threads only
-    prog += [jeq(numbers["clone"], 0, 4), ld(16), (0x45, 0, 1, CLONE_THREAD), ret(_RET_ALLOW), ret(_errno(errno.EAGAIN))]
+    prog += [jeq(numbers["clone"], 0, 4), ld(16), (0x45, 0, 1, CLONE_THREAD), ret(_RET_ALLOW),
+             ret(_errno(errno.EAGAIN))]
     # kill(pid) and tgkill(tgid): this process only (0 is its own group, which holds only it)
-    prog += [jeq(numbers["kill"], 0, 5), ld(16), jeq(own_pid, 2, 0), jeq(0, 1, 0), ret(_errno(errno.EPERM)), ret(_RET_ALLOW)]
+    prog += [jeq(numbers["kill"], 0, 5), ld(16), jeq(own_pid, 2, 0), jeq(0, 1, 0), ret(_errno(errno.EPERM)),
+             ret(_RET_ALLOW)]
     prog += [jeq(numbers["tgkill"], 0, 4), ld(16), jeq(own_pid, 1, 0), ret(_errno(errno.EPERM)), ret(_RET_ALLOW)]
     prog.append(ret(_RET_ALLOW))
     return prog

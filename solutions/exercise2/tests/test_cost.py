@@ -6,7 +6,8 @@ from grader.testing import check, expect_same, expect_unchanged
 
 
 @pytest.mark.points(2)
-@pytest.mark.parametrize("w, b, cost", [([1.0, 1.0], 0.5, 0.57), ([2.0, -1.0], 1.5, 1.92)], ids=["w=[1,1],b=0.5", "w=[2,-1],b=1.5"])
+@pytest.mark.parametrize("w, b, cost", [([1.0, 1.0], 0.5, 0.57), ([2.0, -1.0], 1.5, 1.92)],
+                         ids=["w=[1,1],b=0.5", "w=[2,-1],b=1.5"])
 def test_lab_data(student, reference, hints, lab, w, b, cost):
     """cost on the lab's data"""
     got = expect_same(student, reference, "compute_cost_linear", lab.X, lab.y, np.array(w), b, hints=hints.cost)

@@ -14,7 +14,8 @@ LSQ_COST = 133 / 14400
 @pytest.mark.points(4)
 def test_lab_run(student, reference, hints, lab):
     """the lab's run: alpha 0.05, 10000 iterations from w = [0, 0], b = 0"""
-    w, b, history = expect_same(student, reference, "gradient_descent_linear", lab.X, lab.y, np.zeros(2), 0.0, 0.05, 10000, hints=hints.descent)
+    w, b, history = expect_same(student, reference, "gradient_descent_linear",
+                                lab.X, lab.y, np.zeros(2), 0.0, 0.05, 10000, hints=hints.descent)
     check(history[0], 1173463 / 1920000, "J_history[0]")
     check((w, b), (LSQ_W, LSQ_B), "(w, b) after 10000 iterations")
     check(history[-1], LSQ_COST, "J_history[-1]")

@@ -67,28 +67,38 @@ def _scaled_one(pair, which, factor):
 
 NO_SIGMOID = "it looks like the sigmoid was left out: f_wb(x) is g(w.x + b), not w.x + b"
 SIGMOID_HINTS = (
-    Hint("the sign is flipped: it is 1 / (1 + e^(-z)), with a minus in the exponent", variant=lambda r, z: r.sigmoid(-np.asarray(z))),
-    Hint("math.exp works on single numbers only: use np.exp so arrays work", error="only length-1 arrays|only size-1 arrays|only 0-dimensional|only integer scalar"),
+    Hint("the sign is flipped: it is 1 / (1 + e^(-z)), with a minus in the exponent",
+         variant=lambda r, z: r.sigmoid(-np.asarray(z))),
+    Hint("math.exp works on single numbers only: use np.exp so arrays work",
+         error="only length-1 arrays|only size-1 arrays|only 0-dimensional|only integer scalar"),
 )
 COST_HINTS = (
     Hint(NO_SIGMOID, variant=_linear_cost),
-    Hint("the cost is m times too large: divide the sum by m", variant=lambda r, X, y, w, b: r.compute_cost_logistic(X, y, w, b) * X.shape[0]),
-    Hint("the sign is flipped: the cost is -y log f - (1 - y) log(1 - f)", variant=lambda r, X, y, w, b: -r.compute_cost_logistic(X, y, w, b)),
-    Hint("the bias b seems to be ignored: the model is g(w.x + b)", variant=lambda r, X, y, w, b: r.compute_cost_logistic(X, y, w, 0.0)),
+    Hint("the cost is m times too large: divide the sum by m",
+         variant=lambda r, X, y, w, b: r.compute_cost_logistic(X, y, w, b) * X.shape[0]),
+    Hint("the sign is flipped: the cost is -y log f - (1 - y) log(1 - f)",
+         variant=lambda r, X, y, w, b: -r.compute_cost_logistic(X, y, w, b)),
+    Hint("the bias b seems to be ignored: the model is g(w.x + b)",
+         variant=lambda r, X, y, w, b: r.compute_cost_logistic(X, y, w, 0.0)),
 )
 GRADIENT_HINTS = (
-    Hint("the return order is swapped: return (dj_db, dj_dw)", variant=lambda r, X, y, w, b: r.compute_gradient_logistic(X, y, w, b)[::-1]),
-    Hint("the gradient is m times too large: divide the sums by m", variant=lambda r, X, y, w, b: _scaled(r.compute_gradient_logistic(X, y, w, b), X.shape[0])),
+    Hint("the return order is swapped: return (dj_db, dj_dw)",
+         variant=lambda r, X, y, w, b: r.compute_gradient_logistic(X, y, w, b)[::-1]),
+    Hint("the gradient is m times too large: divide the sums by m",
+         variant=lambda r, X, y, w, b: _scaled(r.compute_gradient_logistic(X, y, w, b), X.shape[0])),
     Hint("dj_dw is m times too large: divide its sum by m too (dj_db is right)",
          variant=lambda r, X, y, w, b: _scaled_one(r.compute_gradient_logistic(X, y, w, b), 1, X.shape[0])),
     Hint("dj_db is m times too large: divide its sum by m too (dj_dw is right)",
          variant=lambda r, X, y, w, b: _scaled_one(r.compute_gradient_logistic(X, y, w, b), 0, X.shape[0])),
-    Hint("the sign is flipped: the error is f_wb(x_i) - y_i", variant=lambda r, X, y, w, b: _scaled(r.compute_gradient_logistic(X, y, w, b), -1.0)),
-    Hint("the bias b seems to be ignored: the model is g(w.x + b)", variant=lambda r, X, y, w, b: r.compute_gradient_logistic(X, y, w, 0.0)),
+    Hint("the sign is flipped: the error is f_wb(x_i) - y_i",
+         variant=lambda r, X, y, w, b: _scaled(r.compute_gradient_logistic(X, y, w, b), -1.0)),
+    Hint("the bias b seems to be ignored: the model is g(w.x + b)",
+         variant=lambda r, X, y, w, b: r.compute_gradient_logistic(X, y, w, 0.0)),
     Hint(NO_SIGMOID, variant=lambda r, X, y, w, b: (float(np.mean(X @ w + b - y)), X.T @ (X @ w + b - y) / X.shape[0])),
 )
 DESCENT_HINTS = (
-    Hint("the update is not simultaneous: compute both gradients first, then update w and b", variant=_not_simultaneous),
+    Hint("the update is not simultaneous: compute both gradients first, then update w and b",
+         variant=_not_simultaneous),
     Hint("J_history holds the cost before each update; record it after the update", variant=_cost_before_update),
     Hint("the update goes uphill: it is w - alpha * dj_dw (and b - alpha * dj_db)",
          variant=lambda r, X, y, w, b, a, n: r.gradient_descent(X, y, w, b, -a, n)),

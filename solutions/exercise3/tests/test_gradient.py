@@ -9,7 +9,8 @@ from grader.testing import check, expect_same, expect_unchanged
 @pytest.mark.points(3)
 def test_lab_example(student, reference, hints, lab):
     """gradient at w = [2, 3], b = 1 on the lab's data"""
-    got = expect_same(student, reference, "compute_gradient_logistic", lab.X, lab.y, np.array([2.0, 3.0]), 1.0, hints=hints.gradient)
+    got = expect_same(student, reference, "compute_gradient_logistic", lab.X, lab.y, np.array([2.0, 3.0]), 1.0,
+                      hints=hints.gradient)
     check(got, (0.49861806546328574, np.array([0.498333393278696, 0.49883942983996693])), "(dj_db, dj_dw)")
 
 

@@ -22,7 +22,8 @@ def test_lab_run(student, reference, lab):
     found = found or problem(got[0], LAB_W, "w") or problem(got[1], LAB_B, "b")
     found = found or problem([got[2][i] for i in range(0, 10000, 1000)], LAB_COSTS, "J_history[::1000]")
     if found:  # no hints here: their variants would repeat the long run; the short runs below give them
-        raise Mismatch(explain(found, "gradient_descent", student.argnames("gradient_descent"), args, got, reference, ()))
+        raise Mismatch(explain(found, "gradient_descent", student.argnames("gradient_descent"),
+                               args, got, reference, ()))
 
 
 @pytest.mark.points(2)
@@ -34,7 +35,8 @@ def test_leaves_w_in_untouched(student, reference, make_case):
     # J_history is another test's business.
     found = problem(got[:2] if isinstance(got, (tuple, list)) else got, reference.gradient_descent(*args)[:2], "(w, b)")
     if found:
-        raise Mismatch(explain(found, "gradient_descent", student.argnames("gradient_descent"), args, got, reference, ()))
+        raise Mismatch(explain(found, "gradient_descent", student.argnames("gradient_descent"),
+                               args, got, reference, ()))
 
 
 @pytest.mark.points(1)

@@ -39,7 +39,8 @@ def test_random_shapes(student, reference, hints, rng, shape):
 @pytest.mark.points(2)
 def test_large_inputs(student, reference, hints):
     """sigmoid at z = -1000 and 1000 gives 0 and 1, not NaN"""
-    expect_same(student, reference, "sigmoid", np.array([-1000.0, -30.0, 30.0, 1000.0]), hints=hints.sigmoid, atol=1e-10)
+    expect_same(student, reference, "sigmoid", np.array([-1000.0, -30.0, 30.0, 1000.0]),
+                hints=hints.sigmoid, atol=1e-10)
 
 
 @pytest.mark.points(1)
