@@ -9,6 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
+
+# Property-based tests: CI runs a fixed budget with a fixed seed (the same
+# examples every run); HYPOTHESIS_PROFILE=long explores much further by hand.
+settings.register_profile("ci", max_examples=150, derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("long", max_examples=5000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "solutions" / "exercise3" / "logistic_regression.py"
