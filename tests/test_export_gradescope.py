@@ -175,6 +175,14 @@ def test_export_of_an_unknown_exercise_is_a_one_line_error(run_grade, tmp_path):
     assert not (tmp_path / "a.zip").exists()
 
 
+def test_run_outside_an_autograder_is_a_one_line_error(run_grade, tmp_path):
+    proc = run_grade("export", "run", "gradescope", "exercise3", env={"MLGRADE_AUTOGRADER_ROOT": str(tmp_path)})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"grade: error: {tmp_path}/source: no autograder here " \
+                                  "(this command runs inside Gradescope's container)"
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
 # -- submissions, graded in the container's layout -----------------------------------
 
 def test_correct_module_gets_full_marks_and_hidden_tests_wait_for_the_due_date(autograder):

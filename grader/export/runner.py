@@ -50,6 +50,8 @@ def run_gradescope(name: str, layout: Layout | None = None) -> str:
     """Grade the upload of this container and write results.json; returns the
     log for instructors (what run_autograder prints, hidden from students)."""
     layout = layout or Layout.here()
+    if not layout.source.is_dir():
+        raise GraderError(f"{layout.source}: no autograder here (this command runs inside Gradescope's container)")
     log = []
     try:
         log += lock_down(layout)
