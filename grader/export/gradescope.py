@@ -40,8 +40,8 @@ if [ -n "${{{setup_python_variable}:-}}" ]; then
     # The grader's own tests (no network): the environment takes its packages
     # from this interpreter's, which must hold the pinned versions (checked below).
     "${setup_python_variable}" -m venv --without-pip "$ENV"
-    "${setup_python_variable}" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
-        > "$("$ENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/{env}-packages.pth"
+    FOLDERS='import sysconfig; print(sysconfig.get_path("purelib")); print(sysconfig.get_path("platlib"))'
+    "${setup_python_variable}" -c "$FOLDERS" > "$("$ENV/bin/python" -c "$FOLDERS" | head -n 1)/{env}-packages.pth"
 else
     if ! "$PY" -c "import ensurepip, venv" >/dev/null 2>&1; then
         export DEBIAN_FRONTEND=noninteractive
