@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from conftest import REFERENCE, ROOT, quiz_key_text
 from nbfill import filled_notebook, write_notebook
-from report_checks import gradescope_problems
+from report_checks import gradescope_problems, gradescope_text_problems
 
 HOSTILE = Path(__file__).parent / "hostile"
 PARTS = {"sigmoid": 15, "compute_cost_logistic": 20, "compute_gradient_logistic": 25, "gradient_descent": 20,
@@ -77,9 +77,9 @@ class Autograder:
         proc = _run([*(wrap or []), str(self.root / "run_autograder")], cwd=self.root,
                     env={"MLGRADE_AUTOGRADER_ROOT": str(self.root), **(env or {})}, timeout=180)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        doc = json.loads((results / "results.json").read_text())
-        assert gradescope_problems(doc) == [], doc
-        return doc, proc.stdout
+        text = (results / "results.json").read_text()
+        assert gradescope_text_problems(text) == [], text
+        return json.loads(text), proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -333,6 +333,15 @@ def test_hostile_submission_cannot_read_solutions_or_forge_results(autograder, l
         assert secret not in text
     assert all("nothing to steal" in t["output"] for t in doc["tests"] if t["tags"] == ["gradient_descent"])
     assert _snapshot(autograder.root) == before
+
+
+def test_validator_refuses_what_gradescope_cannot_read():
+    good = {"tests": [{"name": "sigmoid", "number": "1.1", "score": 1, "max_score": 1, "visibility": "visible"}]}
+    assert gradescope_text_problems(json.dumps(good)) == []
+    assert gradescope_text_problems("graded!\n" + json.dumps(good))[0].startswith("not one JSON document")
+    assert gradescope_text_problems('{"score": NaN}') == ["not one JSON document: NaN is not JSON"]
+    twice = {"tests": [good["tests"][0], good["tests"][0]], "output_format": "md"}
+    assert gradescope_text_problems(json.dumps(twice)) == ["tests: number '1.1' used more than once"]
 
 
 # -- the manifest's [gradescope] options, passed to the renderer -------------------------
