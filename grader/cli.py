@@ -228,6 +228,40 @@ def release(name, out, root):
                f"&& .venv/bin/grade {name}")
 
 
+@cli.group("export")
+def export():
+    """Package an exercise's grader for a platform that grades each submission in a container of its own."""
+
+
+@export.command("gradescope")
+@click.argument("name")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The zip to write (to upload as Gradescope's autograder).")
+@root_option()
+def export_gradescope(name, out, root):
+    """Write the Gradescope autograder of exercise NAME: setup.sh, run_autograder,
+    the grader, the exercise and its solutions, and nothing else of the course."""
+    from .export.gradescope import write_autograder
+    from .export.settings import gradescope_settings
+
+    exercise = open_course(root).exercise(name)
+    written = write_autograder(exercise, out)
+    for path, size in written.entries:
+        click.echo(f"  {size:>9,}  {path}")
+    click.echo(f"wrote {written.path}: {len(written.entries)} files, {written.size:,} bytes")
+    click.echo(gradescope_settings(exercise))
+
+
+@export.command("run", hidden=True)
+@click.argument("platform", type=click.Choice(["gradescope"]))
+@click.argument("name")
+def export_run(platform, name):
+    """Grade the upload in this container and write its results (what run_autograder runs)."""
+    from .export.runner import run_gradescope
+
+    click.echo(run_gradescope(name))
+
+
 @cli.command("build-notebook")
 @click.argument("name")
 @root_option()

@@ -16,6 +16,9 @@ from .errors import GraderError
 from .sandbox.isolation import Limits
 
 MANIFEST = "exercise.toml"
+# When Gradescope shows a test to students (its own words for it).
+GRADESCOPE_VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+
 
 @dataclass(frozen=True)
 class Part:
@@ -33,6 +36,15 @@ class Question:
     id: str
     text: str
     choices: dict
+
+
+@dataclass(frozen=True)
+class GradescopeOptions:
+    """The manifest's [gradescope] section: how `grade export gradescope` shows results to students."""
+
+    hidden_tests: str = "after_due_date"  # when the hidden tests' results are shown; the lab's examples always are
+    hide_hidden: bool = False  # show hidden tests only as "hidden test N" / "hidden test failed"
+    leaderboard: bool = False  # a leaderboard of the total and the parts' scores
 
 
 @dataclass
@@ -54,6 +66,7 @@ class Exercise:
     public_suite: str = "public"
     notebook_file: str = ""  # the lab notebook students may work in (default NAME.ipynb)
     notebook_source: str = ""  # what the lab notebook is built from, if it is built
+    gradescope: GradescopeOptions = GradescopeOptions()
 
     def support_files(self) -> dict:
         """name -> text of the support files, copied into every sandbox."""
@@ -135,9 +148,24 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
             support=[str(f) for f in data.get("support", [])],
             notebook_file=str(notebook.get("file", f"{name}.ipynb")),
             notebook_source=str(notebook.get("source", "")),
+            gradescope=_gradescope_options(data.get("gradescope", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise GraderError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
+
+
+def _gradescope_options(data) -> GradescopeOptions:
+    if not isinstance(data, dict):
+        raise TypeError("[gradescope] must be a table")
+    unknown = sorted(set(data) - set(GradescopeOptions.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"[gradescope] has no option {unknown[0]!r}")
+    options = GradescopeOptions(**data)
+    if options.hidden_tests not in GRADESCOPE_VISIBILITIES:
+        raise ValueError(f"[gradescope] hidden_tests must be one of {', '.join(GRADESCOPE_VISIBILITIES)}")
+    if not isinstance(options.hide_hidden, bool) or not isinstance(options.leaderboard, bool):
+        raise TypeError("[gradescope] hide_hidden and leaderboard are true or false")
+    return options
 
 
 def _early_call(args) -> list:

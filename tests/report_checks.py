@@ -3,6 +3,7 @@ schema (from ../shared/anchors.md, written out by hand) and self-contained HTML.
 from __future__ import annotations
 
 import base64
+import json
 import math
 from html.parser import HTMLParser
 
@@ -64,6 +65,22 @@ def gradescope_problems(doc) -> list[str]:
     for i, row in enumerate(doc.get("leaderboard", []) if isinstance(doc, dict) else []):
         problems += _against(row, BOARD, f"leaderboard[{i}]")
     return problems
+
+
+def gradescope_text_problems(text: str) -> list[str]:
+    """Everything wrong with a results.json file's text: it must be one JSON
+    object alone (a stray print makes Gradescope reject the whole file), with
+    no NaN or Infinity, test numbers used once, then valid as gradescope_problems says."""
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    try:
+        doc = json.loads(text, parse_constant=refuse)
+    except ValueError as exc:
+        return [f"not one JSON document: {exc}"]
+    numbers = [t.get("number") for t in doc.get("tests", []) if isinstance(t, dict)] if isinstance(doc, dict) else []
+    twice = sorted({n for n in numbers if n is not None and numbers.count(n) > 1})
+    return gradescope_problems(doc) + [f"tests: number {n!r} used more than once" for n in twice]
 
 
 class Page(HTMLParser):

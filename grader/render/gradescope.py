@@ -1,13 +1,30 @@
-"""Gradescope's results.json, from the results model (scores are copied, never recomputed)."""
+"""Gradescope's results.json, from the results model (scores are copied, never recomputed).
+
+When each test is shown comes from the model: a test the suite marks visible
+(`TestResult.hidden` false: the lab's own examples, the quiz, an import
+failure) is always shown; a hidden test is shown as `hidden_tests` says (the
+exercise's option, passed in by the caller). While any test with points is not
+shown, Gradescope hides the total, and the summary tells nothing the hidden
+tests decide either.
+"""
 from __future__ import annotations
 
 import json
 
-from ..results import GradeResult
+from ..results import GradeResult, TestResult
+
+HINT = "hint: "
 
 
-def results(result: GradeResult) -> dict:
-    """The results.json document: one Gradescope test per test, numbered part.test."""
+def results(result: GradeResult, hidden_tests: str = "visible", leaderboard: bool = False,
+            notes: tuple = ()) -> dict:
+    """The results.json document: one Gradescope test per test, numbered part.test.
+
+    `hidden_tests`: the visibility of hidden tests ("visible", "after_due_date",
+    "after_published" or "hidden"). `leaderboard`: add the total and each part's
+    score to the assignment's leaderboard. `notes`: lines about how the upload
+    was read, shown first in the summary.
+    """
     tests = []
     for i, part in enumerate(result.parts, start=1):
         for j, test in enumerate(part.tests, start=1):
@@ -22,29 +39,75 @@ def results(result: GradeResult) -> dict:
                 "status": "passed" if test.passed else "failed",
                 "output": output,
                 "tags": [part.name],
-                "visibility": "visible",
+                "visibility": visibility(test, hidden_tests),
             })
-    return {
+    doc = {
         "score": result.score,
         "execution_time": float(result.seconds),
-        "output": overview_text(result),
-        "output_format": "text",
+        "output": summary(result, hidden_tests, notes),
+        "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"exercise": result.exercise, "status": result.status, "isolation": result.isolation},
+        "extra_data": {"exercise": result.exercise, "status": result.status, "isolation": result.isolation,
+                       "max_score": result.max_score, "parts": {p.name: p.score for p in result.parts}},
     }
+    if leaderboard:
+        doc["leaderboard"] = [{"name": "Total", "value": result.score, "order": "desc"}]
+        doc["leaderboard"] += [{"name": p.name, "value": p.score, "order": "desc"} for p in result.parts]
+    return doc
 
 
-def overview_text(result: GradeResult) -> str:
-    lines = [f"{result.exercise}: {result.score:g} / {result.max_score:g}"]
+def visibility(test: TestResult, hidden_tests: str) -> str:
+    """When Gradescope shows `test` to its student."""
+    return hidden_tests if test.hidden else "visible"
+
+
+def summary(result: GradeResult, hidden_tests: str = "visible", notes: tuple = ()) -> str:
+    """The top of the page, in Markdown: the score per part (or, while hidden
+    tests are not shown, only what the shown tests say), then the hints of the
+    failed tests that are shown."""
+    lines = [f"- {_md(note)}" for note in notes]
+    lines += [""] if notes else []
     if result.status != "graded":
-        lines.append(f"Not graded: {result.error}")
+        return "\n".join([*lines, f"**Not graded:** {_md(result.error)}"])
+    secret = hidden_tests != "visible" and any(t.hidden and t.max_score for p in result.parts for t in p.tests)
+    if secret:
+        when = {"after_due_date": "after the due date", "after_published": "when grades are published"}
+        later = f"are shown {when[hidden_tests]}" if hidden_tests in when else "are not shown"
+        lines.append(f"**{_md(result.exercise)}**: your score and the hidden tests' results {later}. "
+                     "Below: the lab's own examples and the quiz.")
+    else:
+        lines.append(f"**{_md(result.exercise)}: {result.score:g} / {result.max_score:g}**")
+    lines.append("")
+    hints = []
     for part in result.parts:
-        note = f" ({part.note})" if part.note else ""
-        lines.append(f"{part.name}: {part.score:g} / {part.max_score:g}{note}")
+        shown = [t for t in part.tests if not (secret and t.hidden)]
+        passed = sum(t.passed for t in shown)
+        note = f" ({_md(part.note)})" if part.note else ""
+        if secret and not shown:
+            lines.append(f"- **{_md(part.name)}**: hidden tests only{note}")
+            continue
+        mark = "✓" if shown and passed == len(shown) else "✗"
+        score = "" if secret else f" {part.score:g} / {part.max_score:g},"
+        checks = "shown checks" if secret else "checks"
+        lines.append(f"- {mark} **{_md(part.name)}**:{score} {passed} of {len(shown)} {checks} passed{note}")
+        said = {line.removeprefix(HINT) for t in shown if not t.passed
+                for line in t.message.splitlines() if line.startswith(HINT)}
+        hints += [f"- {_md(part.name)}: {_md(hint)}" for hint in sorted(said)]
+    if hints:
+        lines += ["", "**Hints**", "", *hints]
+    lines += ["", f"_graded in {result.seconds:.2f} s; sandbox: {_md(result.isolation)}_"]
     return "\n".join(lines)
 
 
-def render(result: GradeResult) -> str:
-    return json.dumps(results(result), indent=2)
+def _md(text: str) -> str:
+    """`text` shown as itself in Markdown: no markup or HTML of the student's takes effect."""
+    text = " ".join(str(text).split())
+    for char in "\\`*_[]<>#|":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def render(result: GradeResult, hidden_tests: str = "visible", leaderboard: bool = False, notes: tuple = ()) -> str:
+    return json.dumps(results(result, hidden_tests, leaderboard, notes), indent=2)
