@@ -16,7 +16,8 @@ FONT = "font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size
 MONO = "font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px"
 PUBLIC_NOTE = ("Public checks, not your grade: the lab's worked examples only. "
                "The hidden tests your instructor runs decide the grade.")
-OPEN_FAILURES = 3  # failed checks shown in full; the rest of a part's are folded
+OPEN_FAILURES = 3  # failed checks of the part checked shown in full; the rest are folded
+OPEN_FAILURES_EACH = 1  # the same for each part of the whole exercise, which check() shows at once
 
 # "what: expected A, got B", possibly after a lead such as "the arguments were left unchanged (good), ...: ".
 _EXPECTED = re.compile(r"^(?P<lead>.*?)(?P<what>[^\s:][^:]*): expected (?P<expected>.+), got (?P<got>.+)$")
@@ -126,22 +127,23 @@ def _part(part, figures, public_only, heading, folded=False) -> str:
         if part.note:
             out.append(f'<div style="margin-left: 1.3em; color:{MUTED}">{escape(part.note)}</div>')
         failed = [_failed(t) for t in part.tests if not t.passed]
-        out += failed[:OPEN_FAILURES]
-        if failed[OPEN_FAILURES:]:
-            more = len(failed) - OPEN_FAILURES
+        shown = OPEN_FAILURES_EACH if heading else OPEN_FAILURES
+        out += failed[:shown]
+        if failed[shown:]:
+            more = len(failed) - shown
             out.append(f'<details style="margin-left: 1.3em"><summary style="color:{RED}">{more} more '
-                       f'failed check{"s" if more != 1 else ""}</summary>{"".join(failed[OPEN_FAILURES:])}</details>')
+                       f'failed check{"s" if more != 1 else ""}</summary>{"".join(failed[shown:])}</details>')
         good = [t for t in part.tests if t.passed]
         if good:
             names = "".join(f"<li>{escape(t.name)}</li>" for t in good)
             out.append(f'<details style="margin-left: 1.3em"><summary style="color:{MUTED}">{len(good)} '
                        f'check{"s" if len(good) != 1 else ""} passed</summary>'
                        f'<ul style="margin: 2px 0">{names}</ul></details>')
-    for figure in figures:
-        shown = _figure(figure)
-        if shown and ok:  # a passing part's figure stays folded
-            shown = f"<details><summary>{escape(_figure_title(figure))}</summary>{shown}</details>"
-        out.append(f'<div style="margin-left: 1.3em">{shown}</div>' if shown else "")
+    for figure in [] if folded else figures:  # no function, no figure of it
+        drawn = _figure(figure)
+        if drawn and (ok or heading):  # folded when the part passed, and in the whole exercise's result
+            drawn = f"<details><summary>figure: {escape(_figure_title(figure))}</summary>{drawn}</details>"
+        out.append(f'<div style="margin-left: 1.3em">{drawn}</div>' if drawn else "")
     return "\n".join(x for x in out if x)
 
 
@@ -151,7 +153,7 @@ def _failed(test) -> str:
         rows.append(("printed", f'<pre style="{MONO}; margin: 0; white-space: pre-wrap">'
                                 f"{escape(test.output.strip())}</pre>"))
     table = "".join(f'<tr><th style="text-align: right; vertical-align: top; padding: 0 8px 0 0; font-weight: 500;'
-                    f' color:{MUTED}">{escape(label)}</th><td style="text-align: left; padding: 0">{cell}</td></tr>'
+                    f' color:{MUTED}">{escape(label)}</th><td style="text-align: left; padding: 1px 0">{cell}</td></tr>'
                     for label, cell in rows)
     return (f'<div style="margin: 4px 0 4px 1.3em">{_mark(False)} {escape(test.name)}'
             f'<table style="border-collapse: collapse; margin: 2px 0 0 1.3em">{table}</table></div>')
