@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -32,8 +33,6 @@ class KernelSubmission(Submission):
     places: list = dataclasses.field(default_factory=list)
 
     def locate(self, message: str, module_file: str) -> str:
-        import re
-
         def place(number: str) -> str:
             index = int(number) - 1
             found = self.places[index] if 0 <= index < len(self.places) else None
