@@ -8,7 +8,7 @@ import shutil
 import nbformat
 import pytest
 from conftest import REFERENCE, ROOT, STUBS, quiz_key_text
-from nbfill import LAB_NOTEBOOK, filled_notebook, student_cell, write_notebook
+from nbfill import LAB_NOTEBOOK, filled_notebook, run_notebook, student_cell, write_notebook
 
 from grader.course import tomllib
 
@@ -219,12 +219,9 @@ def test_lab_notebook_cells(grade_cli):
 
 def test_reference_filled_notebook_runs_and_prints_the_lab_numbers(tmp_path):
     """With the reference in the student cells, the notebook runs top to bottom
-    in a real kernel, prints the lab's figures and draws its three plots."""
-    from nbclient import NotebookClient
-
+    in a real kernel (its check cells too), prints the lab's figures and draws its three plots."""
     nb = filled_notebook(REFERENCE.read_text(), KEY)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(LAB_NOTEBOOK.parent)}}).execute()
+    run_notebook(nb, LAB_NOTEBOOK.parent)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")

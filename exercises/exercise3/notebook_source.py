@@ -27,15 +27,17 @@
 # functions in `logistic_regression.py` instead: either file can be graded.
 # The other code cells only call your functions and draw plots.
 #
-# **Checking your work.** Save the notebook, then in a terminal run
+# **Checking your work.** After each function comes a cell that runs
+# `check("sigmoid")` (and so on): the grader's tests on that function as this
+# notebook defines it now, without saving. After editing a function, run its
+# cell again, then its check cell. The last cell, `check()`, checks everything,
+# quiz included. From the student bundle these are the public checks (the worked
+# examples of this notebook and whether each quiz question has an answer): the
+# hidden tests your instructor runs decide the grade.
 #
-#     grade exercise3
-#
-# It grades this notebook when `logistic_regression.py` still holds only the
-# stubs (`--submission exercise3.ipynb` picks the notebook in any case). From
-# the student bundle this runs the public checks: the worked examples of this
-# notebook and whether each quiz question has an answer. The hidden tests your
-# instructor runs decide the grade.
+# To grade the saved notebook from a terminal, run `grade exercise3`. It grades
+# this notebook when `logistic_regression.py` still holds only the stubs
+# (`--submission exercise3.ipynb` picks the notebook in any case).
 
 # %%
 import numpy as np

@@ -4,7 +4,10 @@ The notebook (`[notebook] file` of the manifest) is generated, never edited by
 hand. Its source (`[notebook] source`) is a script in the "percent" format
 (see exercises/exercise3/notebook_source.py); the cells students fill in are
 copied from the stubs in the exercise's module, and the quiz from the
-manifest, so the three never drift apart.
+manifest, so the three never drift apart. Each student cell is followed by a
+cell that checks it on the spot (`check("sigmoid")`, see grader/notebook_check/),
+and the notebook ends with `check()` for the whole exercise; these cells are
+tagged `check` and are never part of what is graded.
 
     grade build-notebook exercise3           write the notebook
     grade build-notebook exercise3 --check   exit 1 when it is out of date
@@ -17,10 +20,12 @@ from pathlib import Path
 
 from ..course import Exercise
 from ..errors import GraderError
-from ..submissions.notebook import DEMO_TAG, QUIZ_VARIABLE
+from ..submissions.notebook import CHECK_TAG, DEMO_TAG, QUIZ_VARIABLE
 
 STUDENT_TAG = "student"
 QUIZ_TAG = "quiz"
+CHECK_NOTE = ("# Runs the grader's tests on the function as this notebook defines it now (no need to save;\n"
+              "# after editing a function, run its cell again). check() checks the whole exercise.\n")
 _MARKER = re.compile(r"^# %%(?:[ \t]+(.*?))?[ \t]*$")
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -49,12 +54,15 @@ def build_notebook(exercise: Exercise):
                 raise GraderError(f"{where}: a student cell takes the stub of a function of "
                                   f"{exercise.module_file} by name and nothing else")
             cells.append(v4.new_code_cell(stubs[argument], metadata={"tags": [STUDENT_TAG]}))
+            first = not any(CHECK_TAG in c.metadata.get("tags", []) for c in cells)
+            cells.append(_check_cell(f'check("{argument}")', CHECK_NOTE if first else ""))
         elif kind == QUIZ_TAG:
             if body:
                 raise GraderError(f"{where}: the quiz cell is made from exercise.toml; leave it empty")
             cells.extend(_quiz_cells(exercise))
         else:
             raise GraderError(f"{where}: unknown cell kind '{kind}'")
+    cells.append(_check_cell("check()  # the whole exercise" + (", quiz included" if exercise.questions else "")))
     for number, cell in enumerate(cells, 1):
         cell["id"] = f"cell-{number:02d}"  # stable ids keep the built file identical from run to run
     return v4.new_notebook(cells=cells, metadata={"kernelspec": KERNEL, "language_info": {"name": "python"}})
@@ -113,6 +121,13 @@ def functions(text: str) -> dict:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             found[node.name] = "\n".join(lines[first - 1:node.end_lineno])
     return found
+
+
+def _check_cell(call: str, note: str = ""):
+    """A cell that runs the grader's checks in the notebook (tagged `check`: never graded itself)."""
+    import nbformat.v4 as v4
+
+    return v4.new_code_cell(f"{note}from grader import check\n{call}", metadata={"tags": [CHECK_TAG]})
 
 
 def _quiz_cells(exercise: Exercise) -> list:

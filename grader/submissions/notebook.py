@@ -14,6 +14,10 @@ tagged `demo` (the lab's worked examples, its training run and its plots) keep
 only their imports and definitions, so importing a notebook stays fast. A cell
 with a syntax error is kept as it is, so the import fails as it would for a
 .py file with that error.
+
+The in-notebook checks are left out: cells tagged `check` (the lab notebook's
+`check("sigmoid")` cells) and, in any cell, a top-level `check(...)` call or
+`from grader import check`. Grading never runs the grader inside the sandbox.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from ..errors import GraderError
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # stored outputs (images) make notebooks big
 DEMO_TAG = "demo"
+CHECK_TAG = "check"
 QUIZ_VARIABLE = "quiz_answers"
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 # Magics IPython also runs without the % ("automagic"), as in `pip install numpy`.
@@ -81,6 +86,8 @@ def notebook_source(nb) -> tuple[str, list]:
     or None for lines the conversion added."""
     future, body = [], []
     for number, (source, tags) in enumerate(code_cells(nb), 1):
+        if CHECK_TAG in tags:
+            continue
         body.append((f"# --- code cell {number}" + (" (demo: definitions only)" if DEMO_TAG in tags else ""), None))
         cell_future = []
         body.extend((text, None if line is None else (number, line))
@@ -198,13 +205,24 @@ def _guarded(code: str, demo: bool, future: list) -> list:
             continue
         if demo and not all(isinstance(n, DEFINITIONS) for n in nodes):
             continue
-        if all(isinstance(n, ast.Pass) for n in nodes):  # what removed IPython lines became
+        if all(isinstance(n, ast.Pass) or _is_check(n) for n in nodes):  # removed IPython lines, checks
             continue
         out.append(("try:", None))
         out.extend((line if number in inside_strings else "    " + line, number) for line, number in group)
         out += [("except Exception:", None), ("    pass", None)]
     out.extend((lines[i], i + 1) for i in range(done, len(lines)))
     return out
+
+
+def _is_check(node) -> bool:
+    """`check(...)`, `grader.check(...)` or `from grader import check`: the in-notebook checks."""
+    if isinstance(node, ast.ImportFrom):
+        return node.module == "grader" and all(a.name == "check" for a in node.names)
+    call = node.value if isinstance(node, ast.Expr) else None
+    function = call.func if isinstance(call, ast.Call) else None
+    return (isinstance(function, ast.Name) and function.id == "check") or (
+        isinstance(function, ast.Attribute) and function.attr == "check"
+        and isinstance(function.value, ast.Name) and function.value.id == "grader")
 
 
 def _statement_groups(tree) -> list:
