@@ -163,24 +163,30 @@ def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
 def _member_problem(info: zipfile.ZipInfo) -> str:
     name = info.filename
     if _member_path(info).is_absolute() or re.match(r"^[A-Za-z]:", name):
-        return f"an absolute path ({name})"
+        return f"an absolute path ({quoted(name)})"
     if ".." in _member_path(info).parts:
-        return f"a ../ path ({name})"
+        return f"a ../ path ({quoted(name)})"
     if stat.S_ISLNK(info.external_attr >> 16):
-        return f"a symbolic link ({name})"
+        return f"a symbolic link ({quoted(name)})"
     if info.flag_bits & 0x1:
-        return f"an encrypted file ({name})"
+        return f"an encrypted file ({quoted(name)})"
     return ""
+
+
+def quoted(name: str, limit: int = 120) -> str:
+    """A file name as an error message may show it: one printable line, cut when long."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in name)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def unpack_zip(path: Path, dest: Path) -> None:
     """Unpack `path` into `dest` after checking every member; nothing is written for a hostile zip."""
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise GraderError(f"not a readable zip file ({exc})") from None
-    with archive:
         everything = archive.infolist()
+    except Exception as exc:  # noqa: BLE001 - a damaged archive raises many unrelated types (struct.error, ...)
+        raise GraderError(f"not a readable zip file ({_reason(exc)})") from None
+    with archive:
         if len(everything) > MAX_FILES:
             raise GraderError(f"the zip holds more than {MAX_FILES} files")
         for info in everything:
@@ -190,23 +196,35 @@ def unpack_zip(path: Path, dest: Path) -> None:
         members = [m for m in everything if not any(_ignored(p) for p in _member_path(m).parts)]
         if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
             raise GraderError(f"the zip unpacks to more than {MAX_ZIP_BYTES // 2**20} MB")
-        budget = MAX_ZIP_BYTES
+        budget = [MAX_ZIP_BYTES]
         for info in members:
-            target = dest.joinpath(*_member_path(info).parts)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with archive.open(info) as src, open(target, "wb") as out:
-                    # Declared sizes can lie: count what really comes out.
-                    for chunk in iter(lambda: src.read(CHUNK), b""):
-                        budget -= len(chunk)
-                        if budget < 0:
-                            raise GraderError(f"the zip unpacks to more than {MAX_ZIP_BYTES // 2**20} MB")
-                        out.write(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-                raise GraderError(f"the zip could not be unpacked ({exc})") from None
+                _extract(archive, info, dest.joinpath(*_member_path(info).parts), budget)
+            except GraderError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - damaged data raises zlib.error, EOFError, ...; a name, OSError
+                raise GraderError(f"the zip could not be unpacked ({quoted(info.filename)}: {_reason(exc)})") from None
+
+
+def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: list) -> None:
+    """Write one member at `target`, counting what really comes out against `budget[0]` (declared sizes can lie)."""
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with archive.open(info) as src, open(target, "wb") as out:
+        for chunk in iter(lambda: src.read(CHUNK), b""):
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                raise GraderError(f"the zip unpacks to more than {MAX_ZIP_BYTES // 2**20} MB")
+            out.write(chunk)
+
+
+def _reason(exc: Exception) -> str:
+    """Why reading failed, in one line and without the scratch folder's paths (OSError: its strerror)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return quoted(str(exc) or type(exc).__name__, 200)
 
 
 def submission_root(folder: Path) -> Path:
