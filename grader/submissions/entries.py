@@ -23,6 +23,7 @@ IGNORED = {"__MACOSX", "Thumbs.db", "desktop.ini"}
 MAX_FILES = 2000  # in a folder or a zip
 MAX_ZIP_BYTES = 50 * 1024 * 1024  # unpacked, in total
 CHUNK = 1 << 20
+SNAPSHOT_SUFFIXES = (".py", ".ipynb", ".toml")  # of a folder, what grading reads (and so copies); the rest is hashed
 
 
 @dataclass
@@ -86,21 +87,114 @@ def _classify(path: Path, root: str) -> Entry:
 
 
 def digest(entry: Entry) -> str:
-    """A hash of the entry's content (file names and bytes); links are hashed, never followed."""
+    """A hash of the entry's content: file names and bytes, and the text of links (which are never
+    followed, except that a link inside a folder to a file grading reads is hashed with its content)."""
+    return _read(entry, None)[1]
+
+
+def snapshot(entry: Entry, folder: Path) -> tuple[Entry, str]:
+    """Copy what grading reads of `entry` into `folder` in one pass (a single file; of a folder, its
+    .py, .ipynb and .toml files), hashing the very bytes copied. Returns the copy, as an entry, and
+    its digest, which is digest(entry) when nothing changed meanwhile: grading the copy and recording
+    that digest keeps every report true to the content it records, however the entry changes during
+    a batch. GraderError for what open_entry would refuse, or more than MAX_ZIP_BYTES to copy."""
+    if entry.problem:
+        raise GraderError(entry.problem)
+    folder.mkdir(parents=True, exist_ok=True)
+    return _read(entry, folder)
+
+
+def _read(entry: Entry, dest: Path | None) -> tuple[Entry | None, str]:
+    """digest(entry) and, with `dest`, snapshot(entry, dest): one walk for both, so their hashes agree."""
     h = hashlib.sha256()
     path = entry.path
     if os.path.islink(path):
-        h.update(b"link:" + os.readlink(path).encode())
+        h.update(b"link:" + _encoded(os.readlink(path)))
         if entry.problem:
-            return h.hexdigest()
+            return None, h.hexdigest()
         path = os.path.realpath(path)
+    target = None if dest is None else dest / os.path.basename(entry.path)
     if os.path.isdir(path):
-        for rel, full in _walk(path):
-            h.update(b"\0name:" + rel.encode("utf-8", "surrogateescape"))
-            _hash_file(h, full)
+        _read_folder(h, path, target)
     elif os.path.isfile(path):
-        _hash_file(h, path)
-    return h.hexdigest()
+        _read_file(h, path, target, [MAX_ZIP_BYTES], f"larger than {MAX_ZIP_BYTES // 2**20} MB")
+    elif target is not None:
+        raise GraderError("could not be read (it is gone)")
+    return (None if target is None else Entry(entry.id, str(target), entry.kind)), h.hexdigest()
+
+
+def _read_folder(h, folder: str, target: Path | None) -> None:
+    root = os.path.realpath(folder)
+    found = _walk(folder)
+    if target is not None:
+        if len(found) > MAX_FILES:
+            raise GraderError(f"holds more than {MAX_FILES} files")
+        target.mkdir()
+    budget = [MAX_ZIP_BYTES]
+    too_much = f"its {', '.join(SNAPSHOT_SUFFIXES)} files add up to more than {MAX_ZIP_BYTES // 2**20} MB"
+    for rel, full in found:
+        h.update(b"\0name:" + _encoded(rel))
+        wanted = rel.endswith(SNAPSHOT_SUFFIXES)
+        copy = target / rel if target is not None and wanted else None
+        try:
+            mode = os.lstat(full).st_mode
+        except OSError:  # gone since the walk: it changes while being read
+            h.update(b"gone")
+            if target is not None:
+                raise GraderError(f"{quoted(rel)} could not be read (it is gone)") from None
+            continue
+        if stat.S_ISLNK(mode):
+            h.update(b"link:" + _encoded(os.readlink(full)))
+            inside = _inside(os.path.realpath(full), root)
+            if target is not None and not inside:
+                raise GraderError(f"{quoted(rel)} is a symbolic link to a place outside the submission")
+            if wanted and inside and os.path.isfile(full):  # read through the link: grading reads it so
+                _read_file(h, os.path.realpath(full), copy, budget, too_much, rel)
+        elif stat.S_ISREG(mode):
+            _read_file(h, full, copy, budget, too_much, rel)
+        elif stat.S_ISDIR(mode):
+            pass  # only a link to a folder is listed, and it was taken above
+        elif target is not None:
+            raise GraderError(f"{quoted(rel)} is not a regular file")
+        else:
+            h.update(b"special:%d" % stat.S_IFMT(mode))
+
+
+def _read_file(h, path: str, copy: Path | None, budget: list, too_much: str, rel: str = "") -> None:
+    """Hash the regular file at `path` and, with `copy`, write the same bytes there; `budget[0]` bytes may be
+    copied. Never follows a link swapped in meanwhile, nor waits on a pipe."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        h.update(b"unreadable:%d" % (exc.errno or 0))
+        if copy is not None:
+            raise GraderError(f"{quoted(rel or os.path.basename(path))} could not be read ({exc.strerror})") from None
+        return
+    with open(fd, "rb") as src:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            h.update(b"special")
+            if copy is not None:
+                raise GraderError(f"{quoted(rel or os.path.basename(path))} is not a regular file")
+            return
+        out = None
+        if copy is not None:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            out = open(copy, "wb")
+        try:
+            for chunk in iter(lambda: src.read(CHUNK), b""):
+                h.update(chunk)
+                if out is not None:
+                    budget[0] -= len(chunk)
+                    if budget[0] < 0:
+                        raise GraderError(too_much)
+                    out.write(chunk)
+        finally:
+            if out is not None:
+                out.close()
+
+
+def _encoded(name: str) -> bytes:
+    return name.encode("utf-8", "surrogateescape")
 
 
 def _walk(folder: str):
@@ -114,18 +208,6 @@ def _walk(folder: str):
         if len(found) > MAX_FILES:
             break
     return sorted(found)
-
-
-def _hash_file(h, path: str) -> None:
-    info = os.lstat(path)
-    if stat.S_ISLNK(info.st_mode):
-        h.update(b"link:" + os.readlink(path).encode("utf-8", "surrogateescape"))
-    elif stat.S_ISREG(info.st_mode):
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(CHUNK), b""):
-                h.update(chunk)
-    else:
-        h.update(b"special:%d" % stat.S_IFMT(info.st_mode))
 
 
 def open_entry(entry: Entry, scratch: Path) -> Path:
