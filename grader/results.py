@@ -144,7 +144,8 @@ def write_atomic(path: Path, text: str) -> None:
         raise
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report should get the usual mode
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        # A lone surrogate (a file name that is not UTF-8) is written escaped rather than failing the write.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

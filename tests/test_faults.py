@@ -388,9 +388,10 @@ def test_snapshot_is_one_read_of_what_grading_reads(tmp_path):
 
 # -- gradebook.csv and spreadsheet formulas ------------------------------------------------
 
-def test_formula_like_ids_and_notes_are_text_in_the_gradebook(course, tmp_path):
+def test_formula_like_and_non_utf8_names_in_the_gradebook(course, tmp_path):
     submissions = tmp_path / "submissions"
     student(submissions / "=1+2")
+    (submissions / os.fsdecode(b"caf\xe9.py")).write_text(REFERENCE.read_text())  # a Latin-1 name: was a traceback
     (submissions / "@SUM(A1)").mkdir()
     (submissions / "@SUM(A1)" / "logistic_regression.py").write_text(REFERENCE.read_text())
     (submissions / "@SUM(A1)" / '=HYPERLINK("x")').symlink_to(REFERENCE)  # its note starts with this name
@@ -399,7 +400,8 @@ def test_formula_like_ids_and_notes_are_text_in_the_gradebook(course, tmp_path):
     done = run_batch(course, submissions, out)
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader((out / "gradebook.csv").open()))
-    assert [row[0] for row in rows] == ["id", "'-2+3", "'=1+2", "'@SUM(A1)"]
+    assert [row[0] for row in rows] == ["id", "'-2+3", "'=1+2", "'@SUM(A1)", "caf\ufffd"]
+    assert rows[4][1:] == ["80", *FULL[:4], "0", "graded", "quiz: no quiz.toml in the submission"]
     assert rows[2][1] == "100" and rows[1][1] == "80"
     assert rows[3][-1] == ("'=HYPERLINK(\"x\") is a symbolic link to a place outside the submission")
     assert json.loads((out / "=1+2" / "report.json").read_text())["student"] == "=1+2"  # the record keeps the id

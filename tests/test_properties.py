@@ -471,7 +471,9 @@ def test_corrupted_zip_bytes_give_one_line_errors(flips, keep):
     unpack_and_check(None, raw=bytes(data[:keep] if keep < 40 else data))
 
 
-@given(st.lists(st.sampled_from(PARTS[:4] + [".DS_Store", "__MACOSX", "x"]) | texts, min_size=1, max_size=5))
+@given(st.lists(st.sampled_from(PARTS[:4] + [".DS_Store", "__MACOSX", "x", "caf\udce9.py", "\udcff"]) | texts,
+                min_size=1, max_size=5))
+@example(["caf\udce9.py"])  # a name that is not UTF-8: its id could not be written in any report
 def test_scan_makes_an_entry_of_every_name(names):
     with scratch() as folder:
         made = set()
@@ -487,9 +489,12 @@ def test_scan_makes_an_entry_of_every_name(names):
         found = entries.scan(folder)
     visible = {n for n in made if not n.startswith(".") and n not in entries.IGNORED}
     assert sorted(Path(e.path).name for e in found if "more than one entry" not in e.problem) == sorted(
-        n for n in visible if sum(Path(m).stem == Path(n).stem for m in visible) == 1)
+        n for n in visible if sum(entries.student_id(Path(m).stem) == entries.student_id(Path(n).stem)
+                                  for m in visible) == 1)
     for entry in found:
         assert entry.id and entry.id not in (".", "..") and "/" not in entry.id
+        entry.id.encode("utf-8")
+        assert "\n" not in entry.problem
         assert bool(entry.kind) != bool(entry.problem)
         entries.digest(entry)
 

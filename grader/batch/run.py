@@ -82,8 +82,10 @@ def exercise_fingerprint(exercise: Exercise) -> str:
 
 
 def not_graded(exercise: Exercise, student: str, reason: str) -> GradeResult:
-    """The report of an entry that could not be graded: every part 0, with the reason."""
+    """The report of an entry that could not be graded: every part 0, with the reason (a file name in it that
+    is not UTF-8 shown escaped, so that the reason can be written and printed)."""
     parts = [PartResult(p.name, p.points) for p in exercise.parts] + [PartResult("quiz", exercise.quiz_points)]
+    reason = reason.encode("utf-8", "backslashreplace").decode("utf-8")
     return GradeResult(exercise.name, exercise.max_score, parts, student=student, status="error", error=reason)
 
 

@@ -60,7 +60,7 @@ def scan(folder: Path, skip: tuple = ()) -> list[Entry]:
     entries = []
     for sid, found in sorted(by_id.items()):
         if len(found) > 1:
-            names = ", ".join(Path(e.path).name for e in found)
+            names = ", ".join(quoted(Path(e.path).name) for e in found)
             entries.append(Entry(sid, found[0].path, "", f"more than one entry for this student: {names}"))
         else:
             entries.append(found[0])
@@ -70,7 +70,7 @@ def scan(folder: Path, skip: tuple = ()) -> list[Entry]:
 def _classify(path: Path, root: str) -> Entry:
     suffix = path.suffix.lower()
     kind = KINDS.get(suffix, "")
-    sid = path.name if path.is_dir() else path.stem
+    sid = student_id(path.name if path.is_dir() else path.stem)
     if path.is_symlink() and not _inside(os.path.realpath(path), root):
         return Entry(sid, str(path), "", "a symbolic link to a place outside the submissions folder")
     try:
@@ -78,12 +78,18 @@ def _classify(path: Path, root: str) -> Entry:
     except OSError as exc:
         return Entry(sid, str(path), "", f"cannot be read ({exc.strerror})")
     if stat.S_ISDIR(mode):
-        return Entry(path.name, str(path), "folder")
+        return Entry(student_id(path.name), str(path), "folder")
     if not stat.S_ISREG(mode):
         return Entry(sid, str(path), "", "not a regular file")
     if not kind:
         return Entry(sid, str(path), "", "not a folder, a .py file, a .ipynb notebook or a .zip file")
     return Entry(sid, str(path), kind)
+
+
+def student_id(name: str) -> str:
+    """The id of an entry named `name`: bytes that are not UTF-8 (a name from a Latin-1 system) become U+FFFD,
+    so that the id can be written in every report (the entry itself is still read from its real name)."""
+    return _encoded(name).decode("utf-8", "replace")
 
 
 def digest(entry: Entry) -> str:
