@@ -396,12 +396,15 @@ def test_formula_like_and_non_utf8_names_in_the_gradebook(course, tmp_path):
     (submissions / "@SUM(A1)" / "logistic_regression.py").write_text(REFERENCE.read_text())
     (submissions / "@SUM(A1)" / '=HYPERLINK("x")').symlink_to(REFERENCE)  # its note starts with this name
     (submissions / "-2+3.py").write_text(REFERENCE.read_text())
+    (submissions / "summary.html.py").write_text(REFERENCE.read_text())  # its folder would be the class summary's
     out = tmp_path / "out"
     done = run_batch(course, submissions, out)
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader((out / "gradebook.csv").open()))
-    assert [row[0] for row in rows] == ["id", "'-2+3", "'=1+2", "'@SUM(A1)", "caf\ufffd"]
+    assert [row[0] for row in rows] == ["id", "'-2+3", "'=1+2", "'@SUM(A1)", "caf\ufffd", "summary.html"]
     assert rows[4][1:] == ["80", *FULL[:4], "0", "graded", "quiz: no quiz.toml in the submission"]
+    assert rows[5][1:] == ["0"] * 6 + ["error", "its name is that of the class's summary.html: rename the entry"]
+    check_page((out / "summary.html").read_text())
     assert rows[2][1] == "100" and rows[1][1] == "80"
     assert rows[3][-1] == ("'=HYPERLINK(\"x\") is a symbolic link to a place outside the submission")
     assert json.loads((out / "=1+2" / "report.json").read_text())["student"] == "=1+2"  # the record keeps the id

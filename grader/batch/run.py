@@ -12,6 +12,7 @@ replaced and that student graded once more; a folder that cannot be written
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -47,7 +48,7 @@ STATE = ".batch.json"
 OUTPUTS = (REPORT, FEEDBACK, GRADESCOPE, STATE)
 RETRIES = 1  # more attempts for a student whose grading process died (the OOM killer, a stray kill)
 KILLED_HINT = ": from outside, as the out-of-memory killer does"
-STOPPED = "; the batch stopped, and the students finished before are kept: make room and run the same command again"
+STOPPED = "; the batch stopped, and the students finished before are kept: {} and run the same command again"
 
 
 class Terminated(KeyboardInterrupt):
@@ -143,13 +144,17 @@ def work(batch: Batch, task: dict) -> dict:
         # Written last: only a student whose files are all complete counts as done.
         write_atomic(folder / STATE, json.dumps(_state(batch, digest)))
     except OSError as exc:
-        return {"status": "unwritten", "unwritable": unwritable(exc, folder)}
+        return {"status": "unwritten", "unwritable": unwritable(exc, folder), "remedy": _remedy(exc)}
     return {"status": result.status}
 
 
 def unwritable(exc: OSError, where: Path) -> str:
     """Why an output could not be written, in one line."""
     return f"cannot write {exc.filename or where}: {exc.strerror or exc}"
+
+
+def _remedy(exc: OSError) -> str:
+    return "make room" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
 
 
 def plan(batch: Batch, found: list[Entry], force: bool) -> tuple[list[dict], int]:
@@ -199,7 +204,9 @@ def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None
     found = entry_files.scan(batch.submissions, skip=(batch.out,))
     if not found:
         raise GraderError(f"{submissions}: no entries to grade (expected a folder, .py, .ipynb or .zip per student)")
-    tasks, skipped = plan(batch, found, force)
+    # An id named like a class file would put its folder where that file goes: reported in the class files only.
+    clashing = [e for e in found if e.id.lower() in (GRADEBOOK, SUMMARY)]
+    tasks, skipped = plan(batch, [e for e in found if e not in clashing], force)
     jobs = min(jobs or cores(), max(len(tasks), 1))
     started = time.monotonic()
     counts = {"graded": 0, "not graded": 0, "re-rendered": 0}
@@ -216,14 +223,16 @@ def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None
             charts.preload()  # once here rather than once in every grading process
             counts, deaths = _run(batch, tasks, jobs, counts)
         try:
-            reports = read_reports(batch.out)
-            if tasks or not all((batch.out / name).is_file() for name in (GRADEBOOK, SUMMARY)):
+            reports = read_reports(batch.out) + [
+                (None, not_graded(exercise, e.id, f"its name is that of the class's {e.id.lower()}: rename the entry"))
+                for e in clashing]
+            if tasks or clashing or not all((batch.out / name).is_file() for name in (GRADEBOOK, SUMMARY)):
                 write_class(batch.out, [r for _, r in reports])
         except KeyboardInterrupt as exc:
             _stop(exc, f"every student is done, but not {GRADEBOOK} and {SUMMARY}")
         except OSError as exc:
             raise GraderError(f"{unwritable(exc, batch.out)}; every student's files are written: "
-                              f"make room and run `grade publish {batch.out}`") from None
+                              f"{_remedy(exc)} and run `grade publish {batch.out}`") from None
     return closing_summary(batch, found, reports, counts, skipped, time.monotonic() - started, jobs, deaths)
 
 
@@ -301,7 +310,7 @@ def _handle(batch: Batch, task: dict, reply: dict | None, deaths: list[tuple[dic
     """Book one finished task; returns the count it adds to. GraderError when outputs cannot be written.
     `deaths`: (task, how) of every grading process that died mid-task."""
     if reply is not None and reply.get("unwritable"):
-        raise GraderError(reply["unwritable"] + STOPPED)
+        raise GraderError(reply["unwritable"] + STOPPED.format(reply["remedy"]))
     if reply is None:  # no state file is written, so the next run grades this student again
         sid = task["entry"]["id"]
         how = [why for t, why in deaths if t is task]
@@ -312,7 +321,7 @@ def _handle(batch: Batch, task: dict, reply: dict | None, deaths: list[tuple[dic
         try:
             write_student(batch.out / sid, result, batch.hide_hidden)
         except OSError as exc:
-            raise GraderError(unwritable(exc, batch.out / sid) + STOPPED) from None
+            raise GraderError(unwritable(exc, batch.out / sid) + STOPPED.format(_remedy(exc))) from None
         reply = {"status": result.status}
     if task["render_only"]:
         return "re-rendered"
