@@ -134,13 +134,14 @@ _UMASK = _umask()
 
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that readers see the old content or the new, never half; nothing is left
-    behind when it fails (an OSError then names `path`: a full disk fails in a write, which names no file)."""
+    behind when it fails, and an OSError then names `path` (a full disk fails in a write, which names
+    no file, or names the temporary file)."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as exc:
-        exc.filename = exc.filename or str(path)
+        exc.filename = str(path)
         raise
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report should get the usual mode
@@ -152,8 +153,8 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except BaseException as exc:
         os.unlink(tmp)
-        if isinstance(exc, OSError) and not exc.filename:
-            exc.filename = str(path)
+        if isinstance(exc, OSError):
+            exc.filename, exc.filename2 = str(path), None
         raise
 
 
