@@ -3,6 +3,7 @@
 suites). Everything exercise-specific is read from those folders."""
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,10 @@ def load_toml(path: Path) -> dict:
         raise GraderError(f"{path}: not valid TOML ({exc})") from None
     except UnicodeDecodeError:  # UTF-16 from Notepad, say
         raise GraderError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
+    except ValueError:  # an integer of thousands of digits, which Python refuses to convert
+        raise GraderError(f"{path}: not valid TOML (a number too long to read)") from None
+    except RecursionError:  # q1 = [[[[...]]]], thousands deep
+        raise GraderError(f"{path}: not valid TOML (nested too deeply)") from None
 
 
 def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exercise:
@@ -120,19 +125,19 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
     where = folder / MANIFEST
     try:
         parts = [
-            Part(str(p["name"]), str(p.get("function", p["name"])), float(p["points"]),
+            Part(str(p["name"]), str(p.get("function", p["name"])), _number(p["points"], "points"),
                  str(p.get("suite", f"test_{p['name']}.py")),
-                 tuple(_early_call(a) for a in p.get("early_calls", [])))
-            for p in data["parts"]
+                 tuple(_early_call(a) for a in _list(p, "early_calls")))
+            for p in _tables(data, "parts", required=True)
         ]
-        quiz = data.get("quiz", {})
+        quiz = _table(data, "quiz")
         questions = [
-            Question(str(q["id"]), str(q.get("text", "")), {str(k): str(v) for k, v in q.get("choices", {}).items()})
-            for q in quiz.get("questions", [])
+            Question(str(q["id"]), str(q.get("text", "")), {str(k): str(v) for k, v in _table(q, "choices").items()})
+            for q in _tables(quiz, "questions")
         ]
-        notebook = data.get("notebook", {})
-        limit_data = data.get("limits", {})
-        limits = Limits(**{k: type(getattr(Limits(), k))(v) for k, v in limit_data.items()})
+        notebook = _table(data, "notebook")
+        if "points" in data:
+            _number(data["points"], "points")  # `grade check` compares it with the parts' sum
         return Exercise(
             name=name,
             title=str(data.get("title", name)),
@@ -141,16 +146,16 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
             module=str(data["module"]),
             parts=parts,
             questions=questions,
-            quiz_points=float(quiz.get("points", 0)),
+            quiz_points=_number(quiz.get("points", 0), "quiz points"),
             quiz_file=str(quiz.get("file", "quiz.toml")),
-            limits=limits,
-            plots=list(data.get("plots", [])),
-            support=[str(f) for f in data.get("support", [])],
+            limits=_limits(_table(data, "limits")),
+            plots=_list(data, "plots"),
+            support=[str(f) for f in _list(data, "support")],
             notebook_file=str(notebook.get("file", f"{name}.ipynb")),
             notebook_source=str(notebook.get("source", "")),
-            gradescope=_gradescope_options(data.get("gradescope", {})),
+            gradescope=_gradescope_options(_table(data, "gradescope")),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise GraderError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
 
 
@@ -168,10 +173,54 @@ def _gradescope_options(data) -> GradescopeOptions:
     return options
 
 
+def _table(data: dict, key: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} must be a table, not {type(value).__name__}")
+    return value
+
+
+def _list(data: dict, key: str) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise TypeError(f"{key} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _tables(data: dict, key: str, required: bool = False) -> list:
+    """The [[key]] tables of `data`."""
+    if required and key not in data:
+        raise KeyError(key)
+    found = _list(data, key)
+    if not all(isinstance(t, dict) for t in found):
+        raise TypeError(f"every entry of {key} must be a table")
+    return found
+
+
 def _early_call(args) -> list:
     if not isinstance(args, list):
         raise TypeError("an entry of early_calls must be a list of arguments")
     return args
+
+
+def _number(value, what: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be a finite number, not {value}")
+    return number
+
+
+def _limits(given: dict) -> Limits:
+    """The [limits] table: only known limits, each a finite number not below 0, of its default's type."""
+    defaults = Limits()
+    values = {}
+    for key, value in given.items():
+        if not hasattr(defaults, key):
+            raise ValueError(f"unknown limit {key} (known: {', '.join(vars(defaults))})")
+        if _number(value, key) < 0:
+            raise ValueError(f"{key} must not be negative")
+        values[key] = type(getattr(defaults, key))(value)
+    return Limits(**values)
 
 
 class Course:

@@ -2,20 +2,26 @@
 
 Before any student, the canary grades the reference through the same path; if
 it falls short, nothing is graded. Then forked copies of this warm process
-grade the entries, each writing the student's files atomically as soon as it
-is done, and last a small state file recording what was graded (the entry's
-content hash and the exercise's). A re-run, also after Ctrl-C or kill -9,
-skips every student whose state matches and grades the rest.
+grade the entries, each from a copy of the entry taken in one read, writing
+the student's files atomically as soon as it is done, and last a small state
+file recording what was graded (the copy's content hash and the exercise's).
+A re-run, also after Ctrl-C, SIGTERM or kill -9, skips every student whose
+state matches and grades the rest. A grading process killed mid-student is
+replaced and that student graded once more; a folder that cannot be written
+(a full disk) stops the batch with one line, keeping every finished student.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +46,13 @@ from .outputs import (
 
 STATE = ".batch.json"
 OUTPUTS = (REPORT, FEEDBACK, GRADESCOPE, STATE)
+RETRIES = 1  # more attempts for a student whose grading process died (the OOM killer, a stray kill)
+KILLED_HINT = ": from outside, as the out-of-memory killer does"
+STOPPED = "; the batch stopped, and the students finished before are kept: {} and run the same command again"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so that both stop a batch the same way."""
 
 
 @dataclass
@@ -70,36 +83,44 @@ def exercise_fingerprint(exercise: Exercise) -> str:
 
 
 def not_graded(exercise: Exercise, student: str, reason: str) -> GradeResult:
-    """The report of an entry that could not be graded: every part 0, with the reason."""
+    """The report of an entry that could not be graded: every part 0, with the reason (a file name in it that
+    is not UTF-8 shown escaped, so that the reason can be written and printed)."""
     parts = [PartResult(p.name, p.points) for p in exercise.parts] + [PartResult("quiz", exercise.quiz_points)]
+    reason = reason.encode("utf-8", "backslashreplace").decode("utf-8")
     return GradeResult(exercise.name, exercise.max_score, parts, student=student, status="error", error=reason)
 
 
 def _readable(reason: str, entry: Entry, scratch: str) -> str:
     """A reason without the grader's paths: the report is about this entry anyway."""
-    for prefix in (f"{entry.path}: ", f"{scratch}: "):
+    for folder in ("snapshot", "unpacked"):
+        reason = reason.replace(os.path.join(scratch, folder) + os.sep, "")
+    for prefix in (f"{os.path.basename(entry.path)}: ", f"{entry.path}: "):
         reason = reason.removeprefix(prefix)
-    return reason.replace(scratch + os.sep, "")
+    return reason
 
 
-def grade_entry(batch: Batch, entry: Entry) -> GradeResult:
-    """Grade one entry; anything wrong with it becomes that student's report."""
+def grade_entry(batch: Batch, entry: Entry) -> tuple[GradeResult, str | None]:
+    """Grade one entry from a copy taken in one read (entries.snapshot); anything wrong with it
+    becomes that student's report. Returns the result and the digest of the content graded
+    (None when not even a copy could be taken)."""
     from ..grading.grade import grade
     from ..submissions.load import load_submission
 
+    taken = None
     with tempfile.TemporaryDirectory(prefix="grade-entry-") as scratch:
         try:
-            path = entry_files.open_entry(entry, Path(scratch))
+            copy, taken = entry_files.snapshot(entry, Path(scratch, "snapshot"))
+            path = entry_files.open_entry(copy, Path(scratch, "unpacked"))
             submission = load_submission(batch.exercise, path)
         except GraderError as exc:
-            return not_graded(batch.exercise, entry.id, _readable(str(exc), entry, scratch))
+            return not_graded(batch.exercise, entry.id, _readable(str(exc), entry, scratch)), taken
     try:
-        return grade(batch.exercise, submission, student=entry.id, hide=batch.private, figures=True)
+        return grade(batch.exercise, submission, student=entry.id, hide=batch.private, figures=True), taken
     except GraderError as exc:
-        return not_graded(batch.exercise, entry.id, str(exc))
+        return not_graded(batch.exercise, entry.id, str(exc)), taken
     except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
         return not_graded(batch.exercise, entry.id,
-                          f"the grader failed on this submission ({type(exc).__name__}: {exc})")
+                          f"the grader failed on this submission ({type(exc).__name__}: {exc})"), taken
 
 
 def _state(batch: Batch, digest: str) -> dict:
@@ -107,18 +128,33 @@ def _state(batch: Batch, digest: str) -> dict:
 
 
 def work(batch: Batch, task: dict) -> dict:
-    """One task in a grading process: grade (or only re-render) a student and write the files."""
+    """One task in a grading process: grade (or only re-render) a student and write the files.
+    A file that cannot be written (a full disk) is told in the reply, for the batch to stop."""
     entry = Entry(**task["entry"])
     folder = batch.out / entry.id
-    if task["render_only"]:
-        result = load_json(folder / REPORT)
-        write_student_views(folder, result, batch.hide_hidden)
-    else:
-        result = grade_entry(batch, entry)
-        write_student(folder, result, batch.hide_hidden)
-    # Written last: only a student whose files are all complete counts as done.
-    write_atomic(folder / STATE, json.dumps(_state(batch, task["digest"])))
+    digest = task["digest"]
+    try:
+        if task["render_only"]:
+            result = load_json(folder / REPORT)
+            write_student_views(folder, result, batch.hide_hidden)
+        else:
+            result, taken = grade_entry(batch, entry)
+            digest = taken or digest
+            write_student(folder, result, batch.hide_hidden)
+        # Written last: only a student whose files are all complete counts as done.
+        write_atomic(folder / STATE, json.dumps(_state(batch, digest)))
+    except OSError as exc:
+        return {"status": "unwritten", "unwritable": unwritable(exc, folder), "remedy": _remedy(exc)}
     return {"status": result.status}
+
+
+def unwritable(exc: OSError, where: Path) -> str:
+    """Why an output could not be written, in one line."""
+    return f"cannot write {exc.filename or where}: {exc.strerror or exc}"
+
+
+def _remedy(exc: OSError) -> str:
+    return "make room" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
 
 
 def plan(batch: Batch, found: list[Entry], force: bool) -> tuple[list[dict], int]:
@@ -127,9 +163,7 @@ def plan(batch: Batch, found: list[Entry], force: bool) -> tuple[list[dict], int
     for entry in found:
         digest = entry_files.digest(entry)
         folder = batch.out / entry.id
-        for name in OUTPUTS:  # leftovers of an interrupted write_atomic
-            for stale in folder.glob(f".{name}.*"):
-                stale.unlink()
+        remove_leftovers(folder)
         state = _read_state(folder)
         same = (not force and (folder / REPORT).is_file() and state.get("entry") == digest
                 and state.get("exercise") == batch.fingerprint)
@@ -138,6 +172,13 @@ def plan(batch: Batch, found: list[Entry], force: bool) -> tuple[list[dict], int
             continue
         tasks.append({"entry": entry.to_dict(), "digest": digest, "render_only": same})
     return tasks, skipped
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove the temporary files of a write_atomic that was interrupted (killed, or the disk full)."""
+    for name in OUTPUTS:
+        for stale in folder.glob(f".{name}.*"):
+            stale.unlink(missing_ok=True)
 
 
 def _read_state(folder: Path) -> dict:
@@ -155,26 +196,69 @@ def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None
 
     if not exercise.has_solutions():
         raise GraderError(f"batch grading needs the solutions: no solutions/{exercise.name}/ in the course")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GraderError(unwritable(exc, out)) from None
     batch = Batch(exercise, submissions.resolve(), out.resolve(), hide_hidden, exercise_fingerprint(exercise))
     found = entry_files.scan(batch.submissions, skip=(batch.out,))
     if not found:
         raise GraderError(f"{submissions}: no entries to grade (expected a folder, .py, .ipynb or .zip per student)")
-    tasks, skipped = plan(batch, found, force)
+    # An id named like a class file would put its folder where that file goes: reported in the class files only.
+    clashing = [e for e in found if e.id.lower() in (GRADEBOOK, SUMMARY)]
+    tasks, skipped = plan(batch, [e for e in found if e not in clashing], force)
     jobs = min(jobs or cores(), max(len(tasks), 1))
     started = time.monotonic()
     counts = {"graded": 0, "not graded": 0, "re-rendered": 0}
-    if tasks:
-        if any(not t["render_only"] for t in tasks):
-            run_canary(batch)
-        from ..render import charts
+    deaths: list[str] = []
+    with _sigterm_as_interrupt():
+        if tasks:
+            if any(not t["render_only"] for t in tasks):
+                try:
+                    run_canary(batch)
+                except KeyboardInterrupt as exc:
+                    _stop(exc, "no student was graded yet")
+            from ..render import charts
 
-        charts.preload()  # once here rather than once in every grading process
-        counts = _run(batch, tasks, jobs, counts)
-    reports = read_reports(batch.out)
-    if tasks or not all((batch.out / name).is_file() for name in (GRADEBOOK, SUMMARY)):
-        write_class(batch.out, [r for _, r in reports])
-    return closing_summary(batch, found, reports, counts, skipped, time.monotonic() - started, jobs)
+            charts.preload()  # once here rather than once in every grading process
+            counts, deaths = _run(batch, tasks, jobs, counts)
+        try:
+            reports = read_reports(batch.out) + [
+                (None, not_graded(exercise, e.id, f"its name is that of the class's {e.id.lower()}: rename the entry"))
+                for e in clashing]
+            if tasks or clashing or not all((batch.out / name).is_file() for name in (GRADEBOOK, SUMMARY)):
+                write_class(batch.out, [r for _, r in reports])
+        except KeyboardInterrupt as exc:
+            _stop(exc, f"every student is done, but not {GRADEBOOK} and {SUMMARY}")
+        except OSError as exc:
+            raise GraderError(f"{unwritable(exc, batch.out)}; every student's files are written: "
+                              f"{_remedy(exc)} and run `grade publish {batch.out}`") from None
+    return closing_summary(batch, found, reports, counts, skipped, time.monotonic() - started, jobs, deaths)
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """While grading, SIGTERM stops the batch as Ctrl-C does (children killed, finished students kept)."""
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up short
+        raise Terminated()
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(exc: KeyboardInterrupt, progress: str) -> None:
+    """Leave after Ctrl-C (exit status 130) or SIGTERM (143), saying how to go on."""
+    terminated = isinstance(exc, Terminated)
+    click.echo(f"{'terminated' if terminated else 'interrupted'}: {progress}; run the same command again to go on "
+               "(finished students are kept)", err=True)
+    sys.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
 
 
 def run_canary(batch: Batch) -> None:
@@ -191,32 +275,53 @@ def run_canary(batch: Batch) -> None:
                           f"so no student was graded: {listed}")
 
 
-def _run(batch: Batch, tasks: list[dict], jobs: int, counts: dict) -> dict:
+def _run(batch: Batch, tasks: list[dict], jobs: int, counts: dict) -> tuple[dict, list[str]]:
+    """Grade the tasks in `jobs` forked processes; returns the counts and how each process that died mid-student
+    ended (its student was graded again, up to RETRIES times, then reported as not graded)."""
     from ..grading.forkpool import ForkPool
     from .progress import Progress
 
     progress = Progress(len(tasks))
-    pool = ForkPool(jobs, lambda task: work(batch, task))
+    pool = ForkPool(jobs, lambda task: work(batch, task), retries=RETRIES)
     try:
         with closing(pool.run(tasks)) as finished:  # closing it kills the children at once
             for task, reply in finished:
-                counts[_handle(batch, task, reply)] += 1
+                counts[_handle(batch, task, reply, pool.deaths)] += 1
                 progress.advance(**counts)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.close()
-        click.echo(f"interrupted: {progress.done} of {len(tasks)} done; run the same command again to go on "
-                   "(finished students are kept)", err=True)
-        sys.exit(130)
+        _remove_all_leftovers(batch, tasks)
+        _stop(exc, f"{progress.done} of {len(tasks)} done")
+    except GraderError:
+        progress.close()
+        _remove_all_leftovers(batch, tasks)
+        raise
     progress.close()
-    return counts
+    return counts, [how for _, how in pool.deaths]
 
 
-def _handle(batch: Batch, task: dict, reply: dict | None) -> str:
-    """Book one finished task; returns the count it adds to."""
+def _remove_all_leftovers(batch: Batch, tasks: list[dict]) -> None:
+    """After the children were killed: no half-written file of theirs stays behind."""
+    for task in tasks:
+        remove_leftovers(batch.out / task["entry"]["id"])
+
+
+def _handle(batch: Batch, task: dict, reply: dict | None, deaths: list[tuple[dict, str]]) -> str:
+    """Book one finished task; returns the count it adds to. GraderError when outputs cannot be written.
+    `deaths`: (task, how) of every grading process that died mid-task."""
+    if reply is not None and reply.get("unwritable"):
+        raise GraderError(reply["unwritable"] + STOPPED.format(reply["remedy"]))
     if reply is None:  # no state file is written, so the next run grades this student again
         sid = task["entry"]["id"]
-        result = not_graded(batch.exercise, sid, "the grading process stopped unexpectedly; run the batch again")
-        write_student(batch.out / sid, result, batch.hide_hidden)
+        how = [why for t, why in deaths if t is task]
+        times = {1: "once", 2: "twice"}.get(len(how), f"{len(how)} times")
+        result = not_graded(batch.exercise, sid, f"the grading process stopped while grading it, {times} "
+                            f"({how[-1]}{KILLED_HINT if how[-1] == 'killed by SIGKILL' else ''}); "
+                            "run the batch again to grade it")
+        try:
+            write_student(batch.out / sid, result, batch.hide_hidden)
+        except OSError as exc:
+            raise GraderError(unwritable(exc, batch.out / sid) + STOPPED.format(_remedy(exc))) from None
         reply = {"status": result.status}
     if task["render_only"]:
         return "re-rendered"
@@ -224,13 +329,18 @@ def _handle(batch: Batch, task: dict, reply: dict | None) -> str:
 
 
 def closing_summary(batch: Batch, found: list[Entry], reports, counts: dict, skipped: int, seconds: float,
-                    jobs: int) -> str:
-    """The one-screen summary at the end of a batch."""
+                    jobs: int, deaths: list[str] = ()) -> str:
+    """The one-screen summary at the end of a batch (`deaths`: how each grading process that died mid-student
+    ended)."""
     results = [r for _, r in reports]
     lines = [f"{batch.exercise.name}: {len(found)} {'entry' if len(found) == 1 else 'entries'} in {batch.submissions}",
              f"  graded {counts['graded']}, not graded {counts['not graded']}, unchanged {skipped} (skipped)"
              + (f", re-rendered {counts['re-rendered']}" if counts["re-rendered"] else "")
              + f"  [{seconds:.1f} s" + (f", {jobs} {'job' if jobs == 1 else 'jobs'}]" if sum(counts.values()) else "]")]
+    if deaths:
+        lines.append(f"  {len(deaths)} grading {'process' if len(deaths) == 1 else 'processes'} stopped mid-student "
+                     f"({', '.join(sorted(set(deaths)))}): each such student was given to a fresh one "
+                     f"(up to {1 + RETRIES} attempts)")
     stats = class_statistics(results)
     if stats.graded:
         lines.append(f"  scores of {stats.graded} graded: mean {stats.mean:.1f}, median {stats.median:g}, "

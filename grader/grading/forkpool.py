@@ -3,9 +3,10 @@
 Each child is a copy of the parent taken after the slow imports (pytest,
 numpy, the reference, matplotlib) and the canary, so a task pays none of that
 again. Tasks and replies are JSON lines over pipes. A child that dies mid-task
-gives that task a `None` reply and is replaced, so one crash never stops the
-rest. Children ignore Ctrl-C (the parent handles it) and die with the parent,
-also when the parent is killed with SIGKILL.
+(killed from outside, as by the out-of-memory killer) is replaced; its task is
+given again up to `retries` times, then gets a `None` reply, so one crash never
+stops the rest. Children ignore Ctrl-C (the parent handles it), die at once on
+SIGTERM, and die with the parent, also when the parent is killed with SIGKILL.
 """
 from __future__ import annotations
 
@@ -31,6 +32,18 @@ class _Child:
     buffer: bytes = b""
 
 
+def death(status: int) -> str:
+    """How a child ended, from its wait status, in words."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return f"killed by {name}"
+    return f"exited with status {os.WEXITSTATUS(status)}"
+
+
 def cores() -> int:
     """The CPUs this process may run on: the default number of grading processes."""
     try:
@@ -52,12 +65,15 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 class ForkPool:
-    """`jobs` forked children, each running `work(task) -> reply` on one task at a time."""
+    """`jobs` forked children, each running `work(task) -> reply` on one task at a time;
+    a task whose child dies is given to a fresh child up to `retries` more times."""
 
-    def __init__(self, jobs: int, work: Callable[[dict], dict]):
+    def __init__(self, jobs: int, work: Callable[[dict], dict], retries: int = 0):
         self.jobs = max(1, jobs)
         self.work = work
+        self.retries = retries
         self.children: dict[int, _Child] = {}  # by reply fd
+        self.deaths: list[tuple[dict, str]] = []  # (task, how its child ended), for every child that died mid-task
 
     def run(self, tasks: Iterable[dict]) -> Iterator[tuple[dict, dict | None]]:
         """Yield (task, reply) as tasks finish, in any order; reply None when the child died."""
@@ -78,10 +94,14 @@ class ForkPool:
         data = os.read(child.replies, 1 << 16)
         if not data:
             task = child.task
-            self._reap(child)
+            self.deaths.append((task, death(self._reap(child))))
+            retry = sum(t is task for t, _ in self.deaths) <= self.retries
+            if retry:
+                pending.append(task)  # next in line
             if pending:
                 self._give(self._spawn(), pending)
-            yield task, None
+            if not retry:
+                yield task, None
             return
         child.buffer += data
         while b"\n" in child.buffer:
@@ -111,6 +131,7 @@ class ForkPool:
                     os.close(other.tasks)
                     os.close(other.replies)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler
                 _die_with_parent(parent)
                 self._serve(task_r, reply_w)
                 code = 0
@@ -133,14 +154,15 @@ class ForkPool:
                 reply = self.work(json.loads(line))
                 _write_all(reply_fd, (json.dumps(reply) + "\n").encode())
 
-    def _reap(self, child: _Child) -> None:
+    def _reap(self, child: _Child) -> int:
+        """Close a child's pipes and wait for it; returns its wait status."""
         self.children.pop(child.replies, None)
         for fd in (child.tasks, child.replies):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        os.waitpid(child.pid, 0)
+        return os.waitpid(child.pid, 0)[1]
 
     def _stop(self, kill: bool) -> None:
         """Let idle children exit (their task pipe closes), or kill them all when interrupted."""

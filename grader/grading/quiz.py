@@ -5,18 +5,31 @@ from ..course import Exercise, load_toml
 from ..errors import GraderError
 from ..results import PartResult, TestResult
 
+SHOWN_CHARACTERS = 40  # of a wrong answer, quoted back in its message
+
 
 def normalise(answer) -> str:
     return str(answer).strip().upper().rstrip(".)")
 
 
+def shown(value) -> str:
+    """A student's answer as a message may quote it: one short printable line
+    (control characters escaped, so an answer cannot repaint a terminal)."""
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except (ValueError, RecursionError):  # an integer too long to print, lists nested too deeply
+        text = f"a {type(value).__name__} too large to show"
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "…"
+
+
 def form_problem(q, raw) -> str:
     """What is wrong with the form of an answer (not with its letter), or ""."""
     if not isinstance(raw, str):  # q1 = 3, q1 = ["B"]: TOML values that are not text
-        return f"{raw!r} is not a letter: write the answer in quotes, like {q.id} = \"B\""
+        return f"{shown(raw)} is not a letter: write the answer in quotes, like {q.id} = \"B\""
     given = normalise(raw)
     if q.choices and given and given not in q.choices:
-        return f"'{given}' is not one of the choices {', '.join(q.choices)}"
+        return f"'{shown(given)}' is not one of the choices {', '.join(q.choices)}"
     return ""
 
 
@@ -52,7 +65,7 @@ def grade_quiz(exercise: Exercise, answers: dict | None, key: dict, unreadable: 
         if not message and not given:
             message = "no answer: quiz.toml could not be read" if unreadable else "no answer given"
         elif not message and given != right:
-            message = f"'{given}' is not correct"
+            message = f"'{shown(given)}' is not correct"
         passed = not message
         part.tests.append(TestResult(q.id, passed, each if passed else 0.0, each, message, hidden=False))
     return part

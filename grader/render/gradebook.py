@@ -1,4 +1,10 @@
-"""The class gradebook: a CSV row per student, copied from the results model."""
+"""The class gradebook: a CSV row per student, copied from the results model.
+
+Spreadsheets run a cell that starts with =, +, - or @ as a formula (and some
+do after a leading tab or carriage return), and a student names their own
+folder: every text cell starting with one of those gets a leading single
+quote, which spreadsheets show as text. report.json keeps the real id.
+"""
 from __future__ import annotations
 
 import csv
@@ -20,12 +26,22 @@ def render(results: list[GradeResult]) -> str:
     names = part_names(results)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "total", *names, "status", "note"])
+    writer.writerow([text_cell(t) for t in ("id", "total", *names, "status", "note")])
     for result in sorted(results, key=lambda r: r.student):
         scores = {p.name: p.score for p in result.parts}
-        writer.writerow([result.student, f"{result.score:g}", *(_cell(scores.get(n)) for n in names),
-                         result.status, note(result)])
+        writer.writerow([text_cell(result.student), f"{result.score:g}", *(_cell(scores.get(n)) for n in names),
+                         text_cell(result.status), text_cell(note(result))])
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(text: str) -> str:
+    """`text` as a cell no spreadsheet runs as a formula (see the module docstring), with carriage
+    returns made line feeds (the csv module quotes a cell holding "\\n", not one holding "\\r")."""
+    text = "'" + text if text.startswith(FORMULA_STARTS) else text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def note(result: GradeResult) -> str:

@@ -58,8 +58,12 @@ def read_notebook(path: Path):
         data = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise GraderError(f"{path}: not a valid notebook (not JSON: {_first_line(exc)})") from None
+    except RecursionError:
+        raise GraderError(f"{path}: not a valid notebook (nested too deeply)") from None
     if not isinstance(data, dict) or "nbformat" not in data:
         raise GraderError(f"{path}: not a valid notebook (no nbformat field)")
+    if _has_surrogates(data):  # "\ud800" is valid JSON but no text: it could not be sent or hashed
+        raise GraderError(f"{path}: not a valid notebook (it holds text that is not valid Unicode)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # missing cell ids and the like are not the student's problem
@@ -68,6 +72,24 @@ def read_notebook(path: Path):
     except Exception as exc:  # noqa: BLE001 - nbformat raises several unrelated types for malformed files
         raise GraderError(f"{path}: not a valid notebook ({_first_line(exc)})") from None
     return nb
+
+
+def _has_surrogates(data) -> bool:
+    """Whether any string of the JSON data `data` (keys included) holds a lone surrogate."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def _first_line(exc) -> str:
@@ -99,7 +121,7 @@ def notebook_source(nb) -> tuple[str, list]:
 
 def strip_ipython(source: str) -> str:
     """`source` with IPython-only lines replaced by `pass` (cell magics: see the module docstring)."""
-    lines = source.splitlines()
+    lines = python_lines(source)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is not None and lines[first].lstrip().startswith("%%"):
         name = lines[first].lstrip()[2:].split(maxsplit=1)[0] if lines[first].strip() != "%%" else ""
@@ -116,6 +138,14 @@ def strip_ipython(source: str) -> str:
     # Only in code that is not Python anyway: `pip install x`, `cd ..` and the like.
     without = "\n".join(_pass(line) if i in starts and _is_automagic(line) else line for i, line in enumerate(lines))
     return without if _parses(without) else code
+
+
+def python_lines(code: str) -> list:
+    """`code` split where Python ends a line (\\n, \\r\\n, \\r), so that the line numbers
+    match the parser's; str.splitlines also splits at form feeds and U+2028,
+    which may sit in a comment or a string."""
+    lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
 
 
 def _pass(line: str) -> str:
@@ -189,7 +219,7 @@ def _guarded(code: str, demo: bool, future: list) -> list:
     """(line, line number in `code` or None) of `code` with every top-level
     statement group in its own try block; for a demo cell only its definitions.
     Code that does not parse is left as it is. `__future__` imports go to `future`."""
-    lines = code.splitlines()
+    lines = python_lines(code)
     try:
         tree = ast.parse(code)
         inside_strings = _string_interior_lines(code)
@@ -279,8 +309,17 @@ def quiz_answers(nb) -> tuple[dict | None, str]:
                     value = ast.literal_eval(node.value)
                 except (ValueError, TypeError, SyntaxError, RecursionError):
                     value = None
-                if isinstance(value, dict):
-                    found, problem = {str(k): str(v) for k, v in value.items()}, ""
-                else:
-                    found, problem = None, f"the quiz cell: {QUIZ_VARIABLE} must be a plain dict like {{\"q1\": \"B\"}}"
+                found, problem = _answers(value), ""
+                if found is None:
+                    problem = f"the quiz cell: {QUIZ_VARIABLE} must be a plain dict like {{\"q1\": \"B\"}}"
     return found, problem
+
+
+def _answers(value) -> dict | None:
+    """The quiz cell's dict as text answers, or None when it is no dict (or holds values that cannot be text)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return {str(k): str(v) for k, v in value.items()}
+    except (ValueError, RecursionError):  # str() of an integer of thousands of digits; lists nested too deeply
+        return None
