@@ -159,9 +159,7 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
         raise GraderError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
 
 
-def _gradescope_options(data) -> GradescopeOptions:
-    if not isinstance(data, dict):
-        raise TypeError("[gradescope] must be a table")
+def _gradescope_options(data: dict) -> GradescopeOptions:
     unknown = sorted(set(data) - set(GradescopeOptions.__dataclass_fields__))
     if unknown:
         raise ValueError(f"[gradescope] has no option {unknown[0]!r}")
