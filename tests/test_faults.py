@@ -104,9 +104,17 @@ def start_batch(course, submissions, out, *more, **popen) -> subprocess.Popen:
 
 # -- the process tree -------------------------------------------------------------------
 
+def tasks(pid: int) -> list[Path]:
+    """The threads of `pid`; none when it has just ended (processes come and go while we look)."""
+    try:
+        return list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+
+
 def children(pid: int) -> list[int]:
     found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+    for task in tasks(pid):
         try:
             found += [int(p) for p in (task / "children").read_text().split()]
         except OSError:
@@ -146,7 +154,7 @@ def blocked_threads(pid: int) -> list[tuple[int, int]]:
     (nothing else the grader runs calls sigwait)."""
     found = []
     for process in descendants(pid):
-        for task in Path(f"/proc/{process}/task").glob("*"):
+        for task in tasks(process):
             try:
                 waiting = (task / "wchan").read_text().startswith("do_sigtimedwait")
             except OSError:
