@@ -49,6 +49,11 @@ class Progress:
             self.stream.write(self.line(counts) + "\n")
             self.stream.flush()
 
+    def note(self, text: str) -> None:
+        """A line of its own above the progress line (which the next `advance` redraws)."""
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
     def close(self) -> None:
         if self.tty and self.done:
             self.stream.write("\n")

@@ -79,7 +79,7 @@ def _readable(reason: str, entry: Entry, scratch: str) -> str:
     """A reason without the grader's paths: the report is about this entry anyway."""
     for prefix in (f"{entry.path}: ", f"{scratch}: "):
         reason = reason.removeprefix(prefix)
-    return reason.replace(scratch + os.sep, "")
+    return reason.replace(scratch + os.sep, "").replace(entry.path + os.sep, "")
 
 
 def grade_entry(batch: Batch, entry: Entry) -> GradeResult:
@@ -109,15 +109,22 @@ def _state(batch: Batch, digest: str) -> dict:
 def work(batch: Batch, task: dict) -> dict:
     """One task in a grading process: grade (or only re-render) a student and write the files."""
     entry = Entry(**task["entry"])
-    folder = batch.out / entry.id
     if task["render_only"]:
-        result = load_json(folder / REPORT)
-        write_student_views(folder, result, batch.hide_hidden)
-    else:
-        result = grade_entry(batch, entry)
-        write_student(folder, result, batch.hide_hidden)
+        result = load_json(batch.out / entry.id / REPORT)
+        write_student_views(batch.out / entry.id, result, batch.hide_hidden)
+        return _done(batch, task, result)
+    return record(batch, task, grade_entry(batch, entry))
+
+
+def record(batch: Batch, task: dict, result: GradeResult) -> dict:
+    """Write a graded student's files (also those graded elsewhere: cluster.py); returns the task's reply."""
+    write_student(batch.out / task["entry"]["id"], result, batch.hide_hidden)
+    return _done(batch, task, result)
+
+
+def _done(batch: Batch, task: dict, result: GradeResult) -> dict:
     # Written last: only a student whose files are all complete counts as done.
-    write_atomic(folder / STATE, json.dumps(_state(batch, task["digest"])))
+    write_atomic(batch.out / task["entry"]["id"] / STATE, json.dumps(_state(batch, task["digest"])))
     return {"status": result.status}
 
 
@@ -149,8 +156,10 @@ def _read_state(folder: Path) -> dict:
 
 
 def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None = None, force: bool = False,
-              hide_hidden: bool = False) -> str:
-    """Grade every entry of `submissions` into `out`; returns the closing summary."""
+              hide_hidden: bool = False, cluster: str | None = None) -> str:
+    """Grade every entry of `submissions` into `out`; returns the closing summary.
+
+    With `cluster` (an address, or local:N), students are graded on a Dask cluster (cluster.py)."""
     from ..grading.forkpool import cores
 
     if not exercise.has_solutions():
@@ -170,7 +179,12 @@ def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None
         from ..render import charts
 
         charts.preload()  # once here rather than once in every grading process
-        counts = _run(batch, tasks, jobs, counts)
+        if cluster:
+            from .cluster import run_on_cluster
+
+            counts, jobs = run_on_cluster(batch, tasks, cluster, counts)
+        else:
+            counts = _run(batch, tasks, jobs, counts)
     reports = read_reports(batch.out)
     if tasks or not all((batch.out / name).is_file() for name in (GRADEBOOK, SUMMARY)):
         write_class(batch.out, [r for _, r in reports])
