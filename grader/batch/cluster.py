@@ -25,6 +25,7 @@ import os
 import re
 import sys
 import time
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -83,8 +84,9 @@ def run_on_cluster(batch: Batch, tasks: list[dict], address: str, counts: dict) 
         click.echo(f"interrupted: {run.progress.done} of {len(tasks)} done; run the same command again to go on "
                    "(finished students are kept)", err=True)
         sys.exit(130)
-    run.progress.close()
-    return counts, run.threads
+    finally:
+        run.progress.close()  # before any error message, on a line of its own
+    return counts, max(run.threads, 1)
 
 
 @contextmanager
@@ -160,7 +162,9 @@ class _ClusterRun:
         window, refreshed = max(WINDOW, 4 * self.threads), time.monotonic()
         self._submit(client, waiting, running, finished, window)
         for future in finished:
-            task = running.pop(future.key)
+            task = running.pop(future.key, None)
+            if task is None:  # yielded before and recorded: a student is recorded once
+                continue
             try:
                 reply = self._receive(future, task)
             finally:
@@ -191,24 +195,28 @@ class _ClusterRun:
     def _receive(self, future, task: dict) -> dict | None:
         """Record a finished task; None when the student could not be graded (reported, graded next run)."""
         sid = task["entry"]["id"]
-        if future.status == "finished":
-            try:
-                result = GradeResult.from_dict(json.loads(future.result()))
-            except (ValueError, KeyError, TypeError) as exc:
-                self.progress.note(f"{sid}: a worker sent an unreadable result ({exc}); the next run grades it again")
-                return None
-            try:
-                return record(self.batch, task, result)
-            except OSError as exc:
-                raise GraderError(f"cannot write the reports of {sid} in {self.batch.out} ({exc}); "
-                                  "the students recorded so far are kept") from None
-        problem = future.exception() if future.status == "error" else None
-        if isinstance(problem, WorkerRefused):
-            raise GraderError(f"{problem} (the students recorded so far are kept; run the same command again "
-                              "once every worker is right)")
-        why = f"{type(problem).__name__}: {problem}" if problem is not None else f"task {future.status}"
-        self.progress.note(f"{sid}: not graded on the cluster ({why.splitlines()[0]}); the next run grades it again")
-        return None
+        try:
+            text = future.result()  # a result lost with its worker before it got here is computed again first
+        except CancelledError:  # the scheduler restarted, or the connection to it broke
+            raise GraderError(f"the cluster dropped the task of {sid}; the students recorded so far are kept: "
+                              "run the same command again") from None
+        except WorkerRefused as exc:
+            raise GraderError(f"{exc} (the students recorded so far are kept; run the same command again "
+                              "once every worker is right)") from None
+        except Exception as exc:  # noqa: BLE001 - its workers kept dying, or its grading stopped: not this batch's end
+            why = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            self.progress.note(f"{sid}: not graded on the cluster ({why}); the next run grades it again")
+            return None
+        try:
+            result = GradeResult.from_dict(json.loads(text))
+        except (ValueError, KeyError, TypeError) as exc:
+            self.progress.note(f"{sid}: a worker sent an unreadable result ({exc}); the next run grades it again")
+            return None
+        try:
+            return record(self.batch, task, result)
+        except OSError as exc:
+            raise GraderError(f"cannot write the reports of {sid} in {self.batch.out} ({exc}); "
+                              "the students recorded so far are kept") from None
 
     def _check_workers(self, client, address: str) -> None:
         """Refuse, before any student, a cluster whose workers lack the course or grader, or cannot run tasks."""

@@ -65,10 +65,12 @@ def _private_streams() -> tuple[BinaryIO, BinaryIO]:
 
 
 def main(argv: list[str]) -> None:
-    """`helper COURSE_ROOT EXERCISE PARENT_PID`: ready (or refused) after the canary, then grade until
-    stdin closes."""
+    """`helper COURSE_ROOT EXERCISE PARENT_PID IDENTITY`: ready after the canary (or refused), then grade
+    until stdin closes. IDENTITY (JSON) is what the client graded with: checked again here, on what this
+    process loaded, since a long-lived worker's files may have changed since the worker checked them."""
     from ..course import Course
     from ..errors import GraderError
+    from .remote import identity
     from .run import Batch, exercise_fingerprint, run_canary
 
     _die_with_parent(int(argv[2]))
@@ -78,6 +80,8 @@ def main(argv: list[str]) -> None:
     try:
         try:
             exercise = Course(Path(argv[0])).exercise(argv[1])
+            if identity(exercise) != json.loads(argv[3]):
+                raise GraderError(f"the course at {argv[0]} or the grader changed while the worker ran")
             # The entries are unpacked in `scratch`, which the students' sandboxes must not see.
             batch = Batch(exercise, scratch, scratch, False, exercise_fingerprint(exercise))
             run_canary(batch)

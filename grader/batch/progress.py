@@ -27,6 +27,7 @@ class Progress:
         self.done = 0
         self.started = time.monotonic()
         self.last_tenth = 0
+        self.closed = False
 
     def line(self, counts: dict) -> str:
         elapsed = time.monotonic() - self.started
@@ -55,6 +56,8 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.tty and self.done:
+        """End the progress line (once: closing again does nothing)."""
+        if self.tty and self.done and not self.closed:
             self.stream.write("\n")
             self.stream.flush()
+        self.closed = True

@@ -135,7 +135,7 @@ def grade_student(job: dict, head: dict, data: bytes) -> str:
     raise GradingStopped(f"on worker {worker_name()}, the grading process stopped twice ({problem})")
 
 
-def helper_command(root: Path, exercise: str) -> list[str]:
+def helper_command(root: Path, job: dict) -> list[str]:
     """`python -I` running helper.main with the grader this worker runs (also from a checkout on PYTHONPATH)."""
     where = str(Path(__file__).resolve().parents[2])
     boot = ("import os, sys\n"
@@ -144,7 +144,8 @@ def helper_command(root: Path, exercise: str) -> list[str]:
             "    sys.path.insert(0, where)\n"
             "from grader.batch.helper import main\n"
             "main(sys.argv[1:])\n")
-    return [sys.executable, "-I", "-c", boot, str(root), exercise, str(os.getpid())]
+    return [sys.executable, "-I", "-c", boot, str(root), job["exercise"], str(os.getpid()),
+            json.dumps(job["identity"])]
 
 
 class Helper:
@@ -162,7 +163,7 @@ class Helper:
 
         def own():
             try:
-                self.proc = subprocess.Popen(helper_command(root, job["exercise"]), stdin=subprocess.PIPE,
+                self.proc = subprocess.Popen(helper_command(root, job), stdin=subprocess.PIPE,
                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                              start_new_session=True)  # no Ctrl-C from the client's terminal
             except OSError as exc:
