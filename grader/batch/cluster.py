@@ -114,6 +114,7 @@ def connect(address: str):
         _close(client, cluster)
         raise GraderError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
     except RuntimeError as exc:  # a local worker that failed to start: say why, in one line
+        _close(client, cluster)
         cause = exc.__cause__ or exc
         raise GraderError(f"cannot start the workers of {address} ({type(cause).__name__}: {cause})") from None
     try:

@@ -109,9 +109,10 @@ def _state(batch: Batch, digest: str) -> dict:
 def work(batch: Batch, task: dict) -> dict:
     """One task in a grading process: grade (or only re-render) a student and write the files."""
     entry = Entry(**task["entry"])
+    folder = batch.out / entry.id
     if task["render_only"]:
-        result = load_json(batch.out / entry.id / REPORT)
-        write_student_views(batch.out / entry.id, result, batch.hide_hidden)
+        result = load_json(folder / REPORT)
+        write_student_views(folder, result, batch.hide_hidden)
         return _done(batch, task, result)
     return record(batch, task, grade_entry(batch, entry))
 
