@@ -89,14 +89,37 @@ def client_costs(out: Path, count: int) -> dict:
     batch = Batch(exercise, target, target, False, "bench")
     charts.preload()
     record(batch, {"entry": {"id": "warm"}, "digest": ""}, GradeResult.from_dict(json.loads(texts[0])))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i, text in enumerate(texts):
         record(batch, {"entry": {"id": f"s{i:03d}"}, "digest": ""}, GradeResult.from_dict(json.loads(text)))
     per_result = (time.perf_counter() - start) / len(texts)
+    cpu_per_result = (time.process_time() - cpu) / len(texts)
     sizes = [p.stat().st_size for p in target.glob("s*/*")]
     shutil.rmtree(target)
-    return {"per_result": per_result, "result_bytes": statistics.mean(len(t.encode()) for t in texts),
+    return {"per_result": per_result, "cpu_per_result": cpu_per_result,
+            "result_bytes": statistics.mean(len(t.encode()) for t in texts),
             "written_bytes": sum(sizes) / len(texts), "files_per_result": len(sizes) / len(texts)}
+
+
+def dask_round_trips(count: int, workers: int, out_bytes: int, back_bytes: int) -> float:
+    """Seconds per task of Dask alone, with the cluster path's sizes: `count` tasks carrying `out_bytes` and
+    returning `back_bytes`, submitted at once and collected as they complete (each result released)."""
+    import logging
+    import operator
+
+    from distributed import Client, LocalCluster, as_completed
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        text = "x" * out_bytes
+        client.submit(operator.mul, text, 1).result()  # warm
+        start = time.perf_counter()
+        futures = [client.submit(operator.mul, text, max(1, back_bytes // out_bytes), pure=False)
+                   for _ in range(count)]
+        for future in as_completed(futures):
+            future.result()
+            future.release()
+        return (time.perf_counter() - start) / count
 
 
 def slope(big: dict, small: dict, key: str, n_big: int, n_small: int) -> tuple[float, float]:
@@ -127,6 +150,7 @@ def main():
                 runs[mode, size] = run_batch(subs[size], tmp / f"out-{mode}-{size}", flags)
         costs = client_costs(tmp / "out-cluster-big", 100)
         payload = statistics.mean(len(pack(e)) for e in scan(subs["big"])[:20])
+        dask_task = dask_round_trips(args.students, args.workers, int(payload), int(costs["result_bytes"]))
     finally:
         load_after = os.getloadavg()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -154,8 +178,11 @@ def main():
               f"- students/s per worker core (cluster slope): {rate_per_core:.2f}",
               f"- client CPU per student (cluster runs, scheduler included): {1000 * client_per:.1f} ms; "
               f"fixed {client_fixed:.1f} s",
+              f"- Dask alone, per task of these sizes ({args.students} at once, {w} workers): "
+              f"{1000 * dask_task:.1f} ms",
               f"- client per result in-process (parse, render, write 4 files with fsync): "
-              f"{1000 * costs['per_result']:.1f} ms -> at most {client_cap:.0f} results/s, "
+              f"{1000 * costs['per_result']:.1f} ms ({1000 * costs['cpu_per_result']:.1f} ms of CPU) "
+              f"-> at most {client_cap:.0f} results/s, "
               f"{costs['files_per_result']:.0f} files and {costs['written_bytes'] / 1024:.0f} KB written per student",
               f"- bytes per student: {payload / 1024:.1f} KB out (the entry, packed), "
               f"{costs['result_bytes'] / 1024:.1f} KB back (the results model as JSON)",
