@@ -1,12 +1,13 @@
 """The cluster path of `grade batch` against the local one (not part of the test suite).
 
-    python bench/cluster.py [--students 200] [--small 20] [--workers 2] [--label NAME]
+    python bench/cluster.py [--students 200] [--small 20] [--workers 2] [--repeat 1] [--label NAME]
 
 Builds STUDENTS correct vectorized exercise3 submissions (folders with a
 quiz.toml), then times the real `grade batch` command on them, each run into
 a fresh output folder:
 
-- `--jobs W` and `--cluster local:W`, on STUDENTS and on SMALL students. The
+- `--jobs W` and `--cluster local:W`, on STUDENTS and on SMALL students
+  (REPEAT times each, in alternating order; the median is shown). The
   difference of the two sizes gives each mode's cost per student (its slope)
   and its fixed cost (start-up, canaries), without one blurring the other;
 - the client's own CPU time in the cluster runs (read from /proc while it
@@ -136,6 +137,7 @@ def main():
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--small", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each batch (their median is shown)")
     parser.add_argument("--label", default="run")
     args = parser.parse_args()
     load_before = os.getloadavg()
@@ -144,10 +146,13 @@ def main():
         sizes = {"big": args.students, "small": args.small}
         subs = {k: build(tmp / f"subs-{k}", n) for k, n in sizes.items()}
         modes = {"local": ["--jobs", str(args.workers)], "cluster": ["--cluster", f"local:{args.workers}"]}
-        runs = {}
-        for size in ("small", "big"):  # alternated, so that a slow spell of the machine touches both modes
-            for mode, flags in modes.items():
-                runs[mode, size] = run_batch(subs[size], tmp / f"out-{mode}-{size}", flags)
+        samples = {}
+        for turn in range(args.repeat):
+            for size in ("small", "big"):  # the modes alternate, so that a slow spell touches both
+                for mode in (list(modes) if turn % 2 == 0 else list(modes)[::-1]):
+                    run = run_batch(subs[size], tmp / f"out-{mode}-{size}", modes[mode])
+                    samples.setdefault((mode, size), []).append(run)
+        runs = {key: {k: statistics.median(r[k] for r in found) for k in found[0]} for key, found in samples.items()}
         costs = client_costs(tmp / "out-cluster-big", 100)
         payload = statistics.mean(len(pack(e)) for e in scan(subs["big"])[:20])
         dask_task = dask_round_trips(args.students, args.workers, int(payload), int(costs["result_bytes"]))
@@ -156,7 +161,8 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     n, m, w = args.students, args.small, args.workers
     lines = [f"# Cluster path vs local batch ({args.label})", "",
-             f"{n} and {m} correct vectorized students, {w} workers / jobs, {os.cpu_count()} CPUs; load average "
+             f"{n} and {m} correct vectorized students, {w} workers / jobs, median of {args.repeat} "
+             f"{'run' if args.repeat == 1 else 'runs'} each, {os.cpu_count()} CPUs; load average "
              f"{load_before[0]:.2f} before, {load_after[0]:.2f} after.", "",
              "| run | wall | students/s | client CPU |", "|---|---|---|---|"]
     for (mode, size), r in runs.items():
