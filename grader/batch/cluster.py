@@ -232,7 +232,7 @@ class _ClusterRun:
             try:
                 client.submit(check_worker, self.job, pure=False).result()
             except Exception as exc:  # noqa: BLE001 - any failure here is the cluster's set-up, said in one line
-                problems.append(_worker_problem("?", exc))
+                problems.append(_worker_problem(None, exc))
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise GraderError(problems[0] + more)
@@ -242,9 +242,11 @@ class _ClusterRun:
                            f"grading {self.threads} at once")
 
 
-def _worker_problem(worker: str, problem: Exception) -> str:
+def _worker_problem(worker: str | None, problem: Exception) -> str:
+    """One line on why the cluster (or `worker` in it) cannot grade this batch."""
     if isinstance(problem, WorkerRefused):
         return str(problem)
-    first = str(problem).splitlines()[0] if str(problem) else ""
-    return (f"worker {worker} cannot run the grader's tasks ({type(problem).__name__}: {first}): "
+    first = str(problem).split("\n")[0].split(". ")[0]  # Dask's messages go on for lines
+    who = f"worker {worker}" if worker else "the cluster"
+    return (f"{who} cannot run the grader's tasks ({type(problem).__name__}: {first}): "
             "install the same mlgrade where the scheduler and every worker run")
