@@ -150,13 +150,23 @@ def list_exercises(root):
 @click.option("--force", is_flag=True, help="Grade every student again, even when nothing changed.")
 @hide_hidden_option()
 @root_option()
-def batch(name, submissions, out, jobs, force, hide_hidden, root):
+@click.option("--cluster", metavar="ADDRESS", default=None,
+              help="Grade on a Dask cluster: its scheduler's address (tcp://host:8786) or scheduler file, "
+                   "or local:N for N worker processes here. Needs mlgrade[cluster].")
+def batch(name, submissions, out, jobs, force, hide_hidden, root, cluster):
     """Grade every entry of SUBMISSIONS (folders, .py, .ipynb or .zip; one per
     student, named by the student's id) and write the reports to --out."""
     from .batch.run import run_batch
 
+    if cluster is not None:
+        from .batch.cluster import parse_address
+
+        parse_address(cluster)
+        if jobs is not None:
+            raise UserError("--jobs and --cluster do not go together: the cluster's workers grade")
     exercise = open_course(root).exercise(name)
-    click.echo(run_batch(exercise, submissions, out, jobs=jobs, force=force, hide_hidden=hide_hidden))
+    click.echo(run_batch(exercise, submissions, out, jobs=jobs, force=force, hide_hidden=hide_hidden,
+                         cluster=cluster))
 
 
 @cli.command("publish")

@@ -27,6 +27,7 @@ class Progress:
         self.done = 0
         self.started = time.monotonic()
         self.last_tenth = 0
+        self.closed = False
 
     def line(self, counts: dict) -> str:
         elapsed = time.monotonic() - self.started
@@ -49,7 +50,14 @@ class Progress:
             self.stream.write(self.line(counts) + "\n")
             self.stream.flush()
 
+    def note(self, text: str) -> None:
+        """A line of its own above the progress line (which the next `advance` redraws)."""
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
     def close(self) -> None:
-        if self.tty and self.done:
+        """End the progress line (once: closing again does nothing)."""
+        if self.tty and self.done and not self.closed:
             self.stream.write("\n")
             self.stream.flush()
+        self.closed = True

@@ -96,7 +96,7 @@ def _readable(reason: str, entry: Entry, scratch: str) -> str:
         reason = reason.replace(os.path.join(scratch, folder) + os.sep, "")
     for prefix in (f"{os.path.basename(entry.path)}: ", f"{entry.path}: "):
         reason = reason.removeprefix(prefix)
-    return reason
+    return reason.replace(scratch + os.sep, "").replace(entry.path + os.sep, "")
 
 
 def grade_entry(batch: Batch, entry: Entry) -> tuple[GradeResult, str | None]:
@@ -132,19 +132,27 @@ def work(batch: Batch, task: dict) -> dict:
     A file that cannot be written (a full disk) is told in the reply, for the batch to stop."""
     entry = Entry(**task["entry"])
     folder = batch.out / entry.id
-    digest = task["digest"]
     try:
         if task["render_only"]:
             result = load_json(folder / REPORT)
             write_student_views(folder, result, batch.hide_hidden)
-        else:
-            result, taken = grade_entry(batch, entry)
-            digest = taken or digest
-            write_student(folder, result, batch.hide_hidden)
-        # Written last: only a student whose files are all complete counts as done.
-        write_atomic(folder / STATE, json.dumps(_state(batch, digest)))
+            return _done(batch, task, result, task["digest"])
+        result, taken = grade_entry(batch, entry)
+        return record(batch, task, result, taken)
     except OSError as exc:
         return {"status": "unwritten", "unwritable": unwritable(exc, folder), "remedy": _remedy(exc)}
+
+
+def record(batch: Batch, task: dict, result: GradeResult, digest: str | None = None) -> dict:
+    """Write a graded student's files (also those graded elsewhere: cluster.py); returns the task's reply.
+    `digest`: of the content graded, when known (default: the task's, hashed when planned)."""
+    write_student(batch.out / task["entry"]["id"], result, batch.hide_hidden)
+    return _done(batch, task, result, digest or task["digest"])
+
+
+def _done(batch: Batch, task: dict, result: GradeResult, digest: str) -> dict:
+    # Written last: only a student whose files are all complete counts as done.
+    write_atomic(batch.out / task["entry"]["id"] / STATE, json.dumps(_state(batch, digest)))
     return {"status": result.status}
 
 
@@ -190,8 +198,10 @@ def _read_state(folder: Path) -> dict:
 
 
 def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None = None, force: bool = False,
-              hide_hidden: bool = False) -> str:
-    """Grade every entry of `submissions` into `out`; returns the closing summary."""
+              hide_hidden: bool = False, cluster: str | None = None) -> str:
+    """Grade every entry of `submissions` into `out`; returns the closing summary.
+
+    With `cluster` (an address, or local:N), students are graded on a Dask cluster (cluster.py)."""
     from ..grading.forkpool import cores
 
     if not exercise.has_solutions():
@@ -221,7 +231,12 @@ def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None
             from ..render import charts
 
             charts.preload()  # once here rather than once in every grading process
-            counts, deaths = _run(batch, tasks, jobs, counts)
+            if cluster:
+                from .cluster import run_on_cluster
+
+                counts, jobs = run_on_cluster(batch, tasks, cluster, counts)
+            else:
+                counts, deaths = _run(batch, tasks, jobs, counts)
         try:
             reports = read_reports(batch.out) + [
                 (None, not_graded(exercise, e.id, f"its name is that of the class's {e.id.lower()}: rename the entry"))
@@ -306,7 +321,7 @@ def _remove_all_leftovers(batch: Batch, tasks: list[dict]) -> None:
         remove_leftovers(batch.out / task["entry"]["id"])
 
 
-def _handle(batch: Batch, task: dict, reply: dict | None, deaths: list[tuple[dict, str]]) -> str:
+def _handle(batch: Batch, task: dict, reply: dict | None, deaths: list[tuple[dict, str]] = ()) -> str:
     """Book one finished task; returns the count it adds to. GraderError when outputs cannot be written.
     `deaths`: (task, how) of every grading process that died mid-task."""
     if reply is not None and reply.get("unwritable"):
