@@ -384,3 +384,42 @@ def test_a_result_of_the_right_size_in_the_wrong_shape_says_how_to_fix_it():
                                                "return float(...) or .item() of it")
     assert reshape_advice(np.ones((2, 3)), np.ones((3, 2))).endswith("is it transposed?")
     assert reshape_advice(np.ones(4), np.ones(3)) == "" and reshape_advice(np.ones((2, 2)), np.ones(4)) == ""
+
+
+def test_a_notebook_whose_function_reads_the_notebooks_x_train_gets_the_hint(tmp_path):
+    """In the notebook X_train exists, so sigmoid runs, and fails in ways that do
+    not name the cause (an IndexError, a result of the lab's length): the
+    grader reads the cause from the submission's source."""
+    from nbfill import filled_notebook, write_notebook
+
+    path = write_notebook(filled_notebook(NOTEBOOK_GLOBAL), tmp_path / "exercise3.ipynb")
+    output, report = grade(path)
+    sigmoid = under(output.splitlines(), "sigmoid")
+    assert sigmoid[0] == ("      hint: sigmoid() reads X_train from the notebook, not from its arguments: "
+                          "work from its argument z alone")
+    assert sigmoid[-1] == "        (the same cause in 10 of 10 checks)"
+    assert "IndexError" in "".join(t["message"] for t in report["parts"][0]["tests"])  # what it looked like
+
+
+def test_only_the_notebooks_names_count_as_notebook_variables(exercise3):
+    from grader.grading.hints import add_notebook_hints
+
+    source = textwrap.dedent('''
+        EPS = 1e-12
+        def compute_cost_logistic(X, y, w, b):
+            f = 1 / (1 + np.exp(-(X @ w + b)))
+            return -np.mean(y * np.log(f + EPS) + (1 - y) * np.log(1 - f + EPS))
+        def compute_gradient_logistic(X, y, w, b):
+            m = len(y)
+            err = 1 / (1 + np.exp(-(X @ w + b))) - y_train
+            return err.sum() / m, X.T @ err / m
+    ''')
+    results = {"compute_cost_logistic": [check("cost", message="expected 1, got 2")],
+               "compute_gradient_logistic": [check("gradient", message="expected 1, got 2")]}
+    add_notebook_hints(results, source, exercise3)
+    assert results["compute_cost_logistic"][0].hint == ""  # EPS is the student's own constant; m is set
+    assert results["compute_gradient_logistic"][0].hint == (
+        "compute_gradient_logistic() reads y_train from the notebook, not from its arguments: use its argument y "
+        "instead")
+    assert results["compute_gradient_logistic"][0].message.endswith("\nhint: " + results[
+        "compute_gradient_logistic"][0].hint)

@@ -7,6 +7,11 @@ the trusted process from what a call came to and the exercise's own files.
   argument to use instead. The names come from the exercise's notebook (its
   top-level assignments) and its stub module (parameters and docstrings), not
   from a list kept here.
+- A function of a notebook submission that reads such a name: in the
+  notebook the name exists, so the function runs, but on other inputs than
+  the lab's it fails in ways that do not name the cause (an IndexError, a
+  result of the wrong shape). `add_notebook_hints` finds the reads in the
+  submission's source and gives each failing test of that part the hint.
 - Shapes that do not fit (a product's inner sizes, broadcasting): the hint
   names the shapes the function received and the transpose that would fit.
 
@@ -141,7 +146,40 @@ def failure_hint(outcome, inputs, exercise: Exercise) -> str:
     return ""
 
 
-def _name_hint(fn: str, name: str, lab: LabNames) -> str:
+def add_notebook_hints(results: dict, source: str, exercise: Exercise) -> None:
+    """Give the failing tests of each part whose function reads a variable of
+    the lab's notebook (or a size such as m) from the module, instead of
+    working from its arguments, the hint that says so; tests that have a hint
+    keep theirs. `results`: part name -> its TestResults, changed in place."""
+    lab = lab_names(exercise)
+    for part in exercise.parts:
+        read = _notebook_read(source, part.function, lab)
+        hint = _name_hint(part.function, read, lab, reads=True) if read else ""
+        for test in results.get(part.name, []) if hint else ():
+            if not test.passed and not test.hint:
+                test.hint = hint
+                test.message += f"\nhint: {hint}"
+
+
+def _notebook_read(source: str, fn: str, lab: LabNames) -> str:
+    """The first name of the notebook's (or a size) that function `fn` of `source` reads but never sets, or ""."""
+    names = lab.notebook | {size for sizes in lab.sizes.values() for size in sizes}
+    # A notebook's module puts each cell's statements in a try block: look below the top level too.
+    defined = [n for n in ast.walk(_tree(source)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and n.name == fn]
+    if not defined:
+        return ""
+    node = max(defined, key=lambda n: n.lineno)  # the definition in force: the last
+    arguments = node.args
+    own = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                           *filter(None, (arguments.vararg, arguments.kwarg)))}
+    own |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    read = [n for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            and n.id in names and n.id not in own]
+    return min(read, key=lambda n: (n.lineno, n.col_offset)).id if read else ""
+
+
+def _name_hint(fn: str, name: str, lab: LabNames, reads: bool = False) -> str:
     params = lab.params.get(fn)
     if params is None:
         return ""
@@ -149,7 +187,9 @@ def _name_hint(fn: str, name: str, lab: LabNames) -> str:
     in_notebook = name in lab.notebook
     if not (size or in_notebook):
         return ""
-    if in_notebook:
+    if reads:
+        what = f"{fn}() reads {name} from the notebook, not from its arguments"
+    elif in_notebook:
         what = f"{name} is a variable of the lab's notebook, not of {fn}()"
     else:
         what = f"{name} is not defined in {fn}() (a variable of your notebook?)"
