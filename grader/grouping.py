@@ -45,16 +45,16 @@ def without_hint(test: TestResult) -> str:
 
 
 def failure_groups(part: PartResult) -> list[Group]:
-    """The failing tests of `part` in groups of one cause: the same exception
-    at the same line, the same hint, or the same message. The most telling
+    """The failing tests of `part` in groups of one cause: the same cause (an
+    exception at one line, say) or the same hint. Equal messages alone are no
+    common cause ("'A' is not correct" for two questions). The most telling
     group comes first: one with a hint before one without, one that counts
     for points before one that does not, then in the order of the part."""
     failing = [t for t in part.tests if not t.passed]
     owner: dict = {}  # (kind, text) -> index of the group holding it
     groups: list[list[TestResult]] = []
     for test in failing:
-        keys = [(kind, text) for kind, text in (("cause", test.cause), ("hint", test.hint),
-                                                ("message", test.message)) if text]
+        keys = [(kind, text) for kind, text in (("cause", test.cause), ("hint", test.hint)) if text]
         found = sorted({owner[k] for k in keys if k in owner})
         if not found:
             groups.append([])

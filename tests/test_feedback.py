@@ -337,38 +337,41 @@ def test_groups_join_one_cause_and_put_what_to_fix_first():
         check("f", message="raised TypeError", cause="raised TypeError at 9"),  # joins b, d, e through e
         check("g", message="not counted", weight=0.0),
         check("h", message="expected 5, got 4"),
+        check("i", message="expected 5, got 4"),  # the same words, but no cause in common
     ])
     groups = failure_groups(part)
     # A hint first, then in the part's order, a check that carries no points last.
-    assert [[t.name for t in g.tests] for g in groups] == [["b", "d", "e", "f"], ["a", "lab"], ["h"], ["g"]]
+    assert [[t.name for t in g.tests] for g in groups] == [["b", "d", "e", "f"], ["a", "lab"], ["h"], ["i"], ["g"]]
     # The lab's own example; else the shortest message that shows the hint.
-    assert [g.example.name for g in groups] == ["b", "lab", "h", "g"]
+    assert [g.example.name for g in groups] == ["b", "lab", "h", "i", "g"]
     assert groups[0].hint == "divide by m" and groups[0].body() == "expected 1, got 2"
     lines = terminal.render(GradeResult("ex", 10, [part])).splitlines()
-    assert lines[2:8] == ["      hint: divide by m", "      - b: expected 1, got 2",
-                          "        (the same cause in 4 of 9 checks)",
+    assert lines[2:9] == ["      hint: divide by m", "      - b: expected 1, got 2",
+                          "        (the same cause in 4 of 10 checks)",
                           "      - lab and 1 more: raised ValueError: (6,) (2,) and more",
-                          "      - h: expected 5, got 4", "      - g: not counted"]
+                          "      - h: expected 5, got 4", "      - i: expected 5, got 4", "      - g: not counted"]
 
 
 def test_an_old_report_without_hints_still_renders(tmp_path):
     old = {"exercise": "exercise3", "score": 0, "max_score": 15, "parts": [
         {"name": "sigmoid", "score": 0, "max_score": 15, "note": "", "tests": [
-            {"name": f"t{i}", "passed": False, "score": 0.0, "max_score": 7.5, "message": "timed out\ninput: x",
+            {"name": f"t{i}", "passed": False, "score": 0.0, "max_score": 7.5, "message": f"timed out\ninput: {i}",
              "hidden": True, "output": ""} for i in (1, 2)]}]}
     (tmp_path / "report.json").write_text(json.dumps(old))
     result = load_json(tmp_path / "report.json")
     assert [(t.hint, t.cause) for t in result.parts[0].tests] == [("", ""), ("", "")]
-    assert "(the same cause in 2 of 2 checks)" in terminal.render(result)
-    assert "the same cause in 2 of 2 checks" in check_page(html.render(result)).text
-    assert gradescope_problems(json.loads(gradescope.render(result))) == []
+    # No cause recorded: each failure on its own, the first in full.
+    assert terminal.render(result).splitlines()[2:5] == ["      - t1: timed out", "        input: 1",
+                                                         "      - t2: timed out"]
+    assert "input: 1" in check_page(html.render(result)).text
+    assert [t["name"] for t in json.loads(gradescope.render(result))["tests"]] == ["sigmoid: t1", "sigmoid: t2"]
 
 
 def test_hidden_tests_lose_their_hints_and_are_counted_together():
     part = PartResult("sigmoid", 15, [check(f"t{i}", message=f"secret {i}\nhint: flip the sign", hint="flip the sign",
                                             cause="raised NameError at line 3") for i in range(3)])
     shown = hide_hidden(GradeResult("exercise3", 15, [part]))
-    assert {(t.hint, t.cause) for t in shown.parts[0].tests} == {("", "")}
+    assert {(t.hint, t.cause) for t in shown.parts[0].tests} == {("", "hidden test failed")}
     text = terminal.render(shown)
     assert "flip the sign" not in text and "secret" not in text
     assert "      - hidden test 1: hidden test failed\n        (the same cause in 3 of 3 checks)" in text
