@@ -151,22 +151,24 @@ def add_notebook_hints(results: dict, source: str, exercise: Exercise) -> None:
     the lab's notebook (or a size such as m) from the module, instead of
     working from its arguments, the hint that says so; tests that have a hint
     keep theirs. `results`: part name -> its TestResults, changed in place."""
-    lab = lab_names(exercise)
-    for part in exercise.parts:
-        read = _notebook_read(source, part.function, lab)
-        hint = _name_hint(part.function, read, lab, reads=True) if read else ""
-        for test in results.get(part.name, []) if hint else ():
-            if not test.passed and not test.hint:
-                test.hint = hint
-                test.message += f"\nhint: {hint}"
+    unexplained = [(part.function, [t for t in results.get(part.name, []) if not t.passed and not t.hint])
+                   for part in exercise.parts]
+    if not any(tests for _, tests in unexplained):  # the usual case costs nothing
+        return
+    lab, tree = lab_names(exercise), _tree(source)
+    for fn, tests in unexplained:
+        read = _notebook_read(tree, fn, lab) if tests else ""
+        hint = _name_hint(fn, read, lab, reads=True) if read else ""
+        for test in tests if hint else ():
+            test.hint = hint
+            test.message += f"\nhint: {hint}"
 
 
-def _notebook_read(source: str, fn: str, lab: LabNames) -> str:
-    """The first name of the notebook's (or a size) that function `fn` of `source` reads but never sets, or ""."""
+def _notebook_read(tree: ast.Module, fn: str, lab: LabNames) -> str:
+    """The first name of the notebook's (or a size) that function `fn` reads but never sets, or ""."""
     names = lab.notebook | {size for sizes in lab.sizes.values() for size in sizes}
     # A notebook's module puts each cell's statements in a try block: look below the top level too.
-    defined = [n for n in ast.walk(_tree(source)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-               and n.name == fn]
+    defined = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == fn]
     if not defined:
         return ""
     node = max(defined, key=lambda n: n.lineno)  # the definition in force: the last
