@@ -110,7 +110,7 @@ BUGS = {
                 db, dw = compute_gradient_logistic(X, y, w, b)
                 w, b = w - alpha * dw, b - alpha * db
                 history.append(compute_cost_logistic(X, y, w, b))
-            return w, b, history""", "costs for num_iters"),
+            return w, b, history""", "J_history needs num_iters costs"),
     "descent_still_a_stub": ("gradient_descent", """
         def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
             raise NotImplementedError""", "not implemented yet"),
