@@ -76,4 +76,3 @@ def _example(tests: list[TestResult]) -> TestResult:
     # A visible test is the lab's own example, known from the notebook; else the
     # shortest message that shows the group's hint reads best.
     return min(tests, key=lambda t: (t.hidden, not t.hint, len(t.message)))
-
