@@ -99,7 +99,9 @@ def cli():
 @hide_hidden_option('Show hidden tests only as "hidden test failed" '
                     '(terminal, HTML, Gradescope; --json keeps everything).')
 @click.option("--fail-under", type=float, default=None, help="Exit with status 1 when the score is below this.")
-def grade_exercise(name, submission, root, json_path, html_path, gradescope_path, hide_hidden, fail_under):
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show every failing check in full (by default, failures with one cause are shown once).")
+def grade_exercise(name, submission, root, json_path, html_path, gradescope_path, hide_hidden, fail_under, verbose):
     """Grade one exercise."""
     from .grading import grade
     from .render import terminal
@@ -123,7 +125,7 @@ def grade_exercise(name, submission, root, json_path, html_path, gradescope_path
         from .render import gradescope
 
         write_atomic(gradescope_path, gradescope.render(shown))
-    click.echo(terminal.render(shown, color=sys.stdout.isatty()))
+    click.echo(terminal.render(shown, color=sys.stdout.isatty(), verbose=verbose))
     if fail_under is not None and result.score < fail_under:
         sys.exit(1)
 

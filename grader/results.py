@@ -23,6 +23,11 @@ class TestResult:
     message: str = ""
     hidden: bool = True
     output: str = ""
+    # The known mistake's advice, when one was recognised (also the message's
+    # "hint:" line), and what the failure comes down to ("NameError at line 16
+    # of sigmoid()"): reports show failures with one cause once (see grouping.py).
+    hint: str = ""
+    cause: str = ""
 
 
 @dataclass

@@ -27,16 +27,32 @@ SMALL = 24  # arrays up to this many elements are shown in full
 HINTS = True
 
 
+IN_PLACE = ("leave the caller's arrays alone: `a = a - x` makes a new array, `a -= x` changes the caller's; "
+            "copy first (a = a.copy()) if you must change one")
+
+
 class Mismatch(AssertionError):
-    """A check failed; the message is shown to the student as it is."""
+    """A check failed; the message is shown to the student as it is. `hint`, when
+    a known mistake was recognised, is its advice (also the message's "hint:" line)."""
+
+    def __init__(self, message="", hint=""):
+        super().__init__(message)
+        self.hint = hint
 
 
 class StudentFailure(Exception):
-    """The student's function did not return (exception, timeout, crash)."""
+    """The student's function did not return (exception, timeout, crash).
 
-    def __init__(self, message, outcome=None):
+    `inputs` are the arguments of the call, for the grader's own hints on
+    failed calls (a notebook variable, shapes that do not fit); `hint`, when a
+    known mistake was recognised, is its advice (also the message's last line).
+    """
+
+    def __init__(self, message, outcome=None, hint="", inputs=()):
         super().__init__(message)
         self.outcome = outcome
+        self.hint = hint
+        self.inputs = inputs
 
 
 @dataclass(frozen=True)
@@ -192,27 +208,29 @@ def expect_same(student, reference, fn: str, *args, hints=(), rtol=RTOL, atol=AT
     except StudentFailure as failure:
         for hint in hints:
             if hint.error and re.search(hint.error, str(failure)):
-                raise StudentFailure(f"{failure}\nhint: {hint.message}", failure.outcome) from None
+                raise StudentFailure(f"{failure}\nhint: {hint.message}", failure.outcome, hint.message,
+                                     failure.inputs) from None
         raise
     expected = getattr(reference, fn)(*_copies(args))
     found = problem(got, expected, "", rtol, atol)
     if found:
-        raise Mismatch(explain(found, fn, student.argnames(fn), args, got, reference, hints))
+        raise mismatch(found, fn, student.argnames(fn), args, got, reference, hints, expected)
     return got
 
 
-def expect_unchanged(student, fn: str, *args, reference=None, rtol=RTOL, atol=ATOL) -> Any:
+def expect_unchanged(student, fn: str, *args, reference=None, hints=(), rtol=RTOL, atol=ATOL) -> Any:
     """Call `fn` on `args` in the student's module; fail if it changed any array argument in place.
 
     With `reference`, the result must also match the reference's, so that a
-    function doing nothing earns nothing here. Returns the student's value.
-    Arrays are compared exactly (NaN equals NaN).
+    function doing nothing earns nothing here (a wrong value gets the first
+    matching hint). Returns the student's value. Arrays are compared exactly
+    (NaN equals NaN).
     """
     before = _copies(args)
     outcome = student.call(fn, *args)
     names = student.argnames(fn)
     if not outcome.ok:
-        raise StudentFailure(f"{outcome.describe()}\ninput: {show_call(fn, names, args)}", outcome)
+        raise StudentFailure(f"{outcome.describe()}\ninput: {show_call(fn, names, args)}", outcome, inputs=args)
     for name, old, new in zip(names, before, outcome.args_after):
         if not isinstance(old, np.ndarray):
             continue
@@ -220,25 +238,57 @@ def expect_unchanged(student, fn: str, *args, reference=None, rtol=RTOL, atol=AT
                 or not np.array_equal(new, old, equal_nan=old.dtype.kind == "f")):
             shown = show(new) if isinstance(new, np.ndarray) else "something else"
             raise Mismatch(f"{fn}() changed its argument {name} in place: it was {show(old)}, afterwards {shown}\n"
-                           f"input: {show_call(fn, names, args)}\n"
-                           "hint: leave the caller's arrays alone: `a = a - x` makes a new array, `a -= x` changes "
-                           "the caller's; copy first (a = a.copy()) if you must change one")
+                           f"input: {show_call(fn, names, args)}\nhint: {IN_PLACE}", IN_PLACE)
     if reference is not None:
-        found = problem(outcome.value, getattr(reference, fn)(*before), "", rtol, atol)
+        expected = getattr(reference, fn)(*before)
+        found = problem(outcome.value, expected, "", rtol, atol)
         if found:
-            raise Mismatch("the arguments were left unchanged (good), but the value is wrong: "
-                           + explain(found, fn, names, args, outcome.value, reference, ()))
+            wrong = mismatch(found, fn, names, args, outcome.value, reference, hints, expected)
+            raise Mismatch(f"the arguments were left unchanged (good), but the value is wrong: {wrong}", wrong.hint)
     return outcome.value
 
 
 def explain(found, fn, names, args, got, reference, hints) -> str:
     """The student-facing message for a failed comparison."""
+    return str(mismatch(found, fn, names, args, got, reference, hints))
+
+
+def mismatch(found, fn, names, args, got, reference, hints, expected=None) -> Mismatch:
+    """The Mismatch for a failed comparison: what differs, the input, and the
+    first hint whose mistake `got` matches; with `expected`, failing those, how
+    to reshape a result that has the right size in the wrong shape."""
     lines = [found.replace("the result", "result", 1), f"input: {show_call(fn, names, args)}"]
-    for hint in hints if HINTS else ():
-        if hint.matches(got, reference, args):
-            lines.append(f"hint: {hint.message}")
-            break
-    return "\n".join(lines)
+    advice = ""
+    if HINTS:
+        advice = next((h.message for h in hints if h.matches(got, reference, args)), "")
+        advice = advice or (reshape_advice(got, expected) if expected is not None else "")
+    if advice:
+        lines.append(f"hint: {advice}")
+    return Mismatch("\n".join(lines), advice)
+
+
+def reshape_advice(got, expected, what="the result") -> str:
+    """How to fix a value of the right size in the wrong shape (an (n, 1) column
+    where an (n,) array is expected, a one-element array for a number, a
+    transposed matrix), or ""."""
+    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)) and len(got) == len(expected):
+        base = "result" if what == "the result" else what
+        return next((a for i, (g, e) in enumerate(zip(got, expected))
+                     if (a := reshape_advice(g, e, f"{base}[{i}]"))), "")
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
+        return ""
+    if _is_real_scalar(expected) and got.size == 1 and got.ndim > 0:
+        return f"{what} is an array of shape {got.shape}, not a number: return float(...) or .item() of it"
+    if not isinstance(expected, np.ndarray) or got.shape == expected.shape or got.size != expected.size:
+        return ""
+    if expected.ndim == 1 and got.ndim == 2 and 1 in got.shape:
+        # In symbols, so that every check failing this way gives the same hint.
+        kind = "a column, shape (n, 1)," if got.shape[1] == 1 else "a row, shape (1, n),"
+        return (f"{what} is {kind} where a 1-D array, shape (n,), is expected: flatten it with .reshape(-1) "
+                "or np.squeeze(...), or keep the arrays it comes from 1-D")
+    if got.ndim == 2 and got.shape[::-1] == expected.shape:
+        return f"{what} has shape {got.shape} where {expected.shape} is expected: is it transposed?"
+    return ""
 
 
 def _copies(args):

@@ -10,8 +10,9 @@ HIDDEN_FAILED = "hidden test failed"
 def hide_hidden(result: GradeResult) -> GradeResult:
     """A copy in which each hidden test is only "hidden test N", passed or "hidden test failed".
 
-    Scores and verdicts are kept as they are; names, messages and printed
-    output of hidden tests are dropped.
+    Scores and verdicts are kept as they are; names, messages, hints and
+    printed output of hidden tests are dropped. Their failures share one
+    cause, so that reports show them together.
     """
     shown = GradeResult.from_dict(result.to_dict())
     for part in shown.parts:
@@ -22,6 +23,8 @@ def hide_hidden(result: GradeResult) -> GradeResult:
                 test.name = f"hidden test {count}"
                 test.message = "" if test.passed else HIDDEN_FAILED
                 test.output = ""
+                test.hint = ""
+                test.cause = "" if test.passed else HIDDEN_FAILED
     return shown
 
 

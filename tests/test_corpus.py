@@ -10,6 +10,7 @@ from conftest import ROOT, quiz_key_text
 
 from grader.course import Course
 from grader.grading import grade
+from grader.render import terminal
 from grader.submissions import load_submission
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -109,7 +110,7 @@ BUGS = {
                 db, dw = compute_gradient_logistic(X, y, w, b)
                 w, b = w - alpha * dw, b - alpha * db
                 history.append(compute_cost_logistic(X, y, w, b))
-            return w, b, history""", "costs for num_iters"),
+            return w, b, history""", "J_history needs num_iters costs"),
     "descent_still_a_stub": ("gradient_descent", """
         def gradient_descent(X, y, w_in, b_in, alpha, num_iters):
             raise NotImplementedError""", "not implemented yet"),
@@ -155,6 +156,8 @@ def test_bug_costs_points_only_in_its_part(exercise, tmp_path, name):
     messages = "\n".join(t.message for t in result.part(part).tests if not t.passed)
     assert shown in messages
     assert "input:" in messages or "not implemented" in messages
+    for verbose in (False, True):  # the report that groups failures still names the mistake
+        assert shown in terminal.render(result, verbose=verbose)
 
 
 def test_consistent_swap_costs_only_the_gradient_part(exercise, tmp_path):

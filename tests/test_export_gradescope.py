@@ -214,9 +214,10 @@ def test_buggy_notebook_loses_only_the_cost_and_is_told_why(autograder, tmp_path
         {k: v for k, v in PARTS.items() if k != "compute_cost_logistic"}
     assert 0 < scores["compute_cost_logistic"] < PARTS["compute_cost_logistic"]
     assert doc["score"] == sum(scores.values())
-    lab = _by_name(doc)["compute_cost_logistic: cost on the lab's data [w=[1,1],b=-3]"]
-    assert lab["status"] == "failed" and lab["visibility"] == "visible"
-    assert "hint: the cost is m times too large: divide the sum by m" in lab["output"]
+    # The lab's two examples fail with one cause: one entry, shown at once (the hidden tests' entry comes later).
+    (lab,) = [t for name, t in _by_name(doc).items() if name.startswith("compute_cost_logistic: cost on the lab's")]
+    assert lab["status"] == "failed" and lab["visibility"] == "visible" and lab["name"].endswith("(and 1 more)")
+    assert lab["output"].startswith("hint: the cost is m times too large: divide the sum by m")
     assert doc["output"].count("the cost is m times too large") == 1  # once, however many tests say it
     # The same grade as `grade --json` gives the same notebook.
     local = tmp_path / "local"

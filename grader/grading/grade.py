@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
+from .. import testing
 from ..course import Exercise
 from ..results import IMPORT_TEST, GradeResult, PartResult, TestResult
 from ..sandbox.session import Sandbox
 from ..submissions.load import Submission
+from .hints import add_notebook_hints
 from .quiz import check_answers, grade_quiz, load_key
 from .reference import load_reference
 from .state import Grading
@@ -45,6 +47,8 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
             unused = grading.unused_early()
             if unused and not fail_fast and all(grading.judged_correct(p) for p in exercise.parts):
                 result.artifacts["unused_early_calls"] = unused
+        if failed_import is None and testing.HINTS:
+            add_notebook_hints(grading.results, submission.source, exercise)
         for part in exercise.parts:
             result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
         result.parts.append(_quiz_part(exercise, submission, public))

@@ -17,8 +17,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
+from .. import testing
 from ..results import TestResult
 from ..testing import Mismatch, StudentFailure, show_call
+from .hints import failure_cause, failure_hint
 from .pytest_internals import forget_run, ready_to_run
 
 
@@ -30,6 +32,8 @@ class Verdict:
     message: str = ""
     output: str = ""  # what the student's code printed
     counted: bool = True  # False: the part's other tests decide its points
+    hint: str = ""  # the known mistake's advice (also in the message)
+    cause: str = ""  # what a failed call came down to (see hints.failure_cause)
 
 
 class StudentModule:
@@ -56,7 +60,8 @@ class StudentModule:
         def run(*args):
             outcome = self.call(fn, *args)
             if not outcome.ok:
-                raise StudentFailure(f"{outcome.describe()}\ninput: {show_call(fn, self.argnames(fn), args)}", outcome)
+                raise StudentFailure(f"{outcome.describe()}\ninput: {show_call(fn, self.argnames(fn), args)}", outcome,
+                                     inputs=args)
             return outcome.value
 
         return run
@@ -111,7 +116,7 @@ class GraderPlugin:
         hook = item.ihook
         verdict = _attempt(hook.pytest_runtest_setup, item=item)
         if verdict is None:
-            verdict = _attempt(hook.pytest_runtest_call, item=item)
+            verdict = _attempt(hook.pytest_runtest_call, grading.exercise, item=item)
             if verdict is not None and grading.test.stand_ins:
                 verdict = self._with_own_functions(item, verdict)
         _attempt(hook.pytest_runtest_teardown, item=item, nextitem=nextitem)
@@ -162,7 +167,7 @@ class GraderPlugin:
                 return replace(verdict, message=verdict.message + note)
 
 
-def _attempt(phase, **kwargs):
+def _attempt(phase, exercise=None, **kwargs):
     """Run one phase of a test: None when it went through, else the failure's verdict."""
     try:
         phase(**kwargs)
@@ -170,17 +175,25 @@ def _attempt(phase, **kwargs):
     except (KeyboardInterrupt, pytest.exit.Exception):
         raise
     except BaseException as exc:  # noqa: BLE001 - pytest's outcomes (skip, fail) are BaseExceptions
-        return _verdict(exc)
+        return _verdict(exc, exercise)
 
 
-def _verdict(exc) -> Verdict:
-    """The verdict on a test that raised `exc`, never showing the test's source."""
+def _verdict(exc, exercise=None) -> Verdict:
+    """The verdict on a test that raised `exc`, never showing the test's source.
+
+    A failed call that no suite hint explained gets the grader's own hint on
+    it, when there is one (see hints.py), worked out from `exercise`'s files."""
     if isinstance(exc, (pytest.skip.Exception, pytest.xfail.Exception)):
         return Verdict(False, "skipped")
     if isinstance(exc, StudentFailure):
-        return Verdict(False, str(exc), exc.outcome.output if exc.outcome else "")
+        message, hint = str(exc), exc.hint
+        if not hint and exercise is not None and testing.HINTS:
+            hint = failure_hint(exc.outcome, exc.inputs, exercise)
+            message += f"\nhint: {hint}" if hint else ""
+        return Verdict(False, message, exc.outcome.output if exc.outcome else "", hint=hint,
+                       cause=failure_cause(exc.outcome))
     if isinstance(exc, Mismatch):
-        return Verdict(False, str(exc))
+        return Verdict(False, str(exc), hint=exc.hint)
     if isinstance(exc, AssertionError):
         return Verdict(False, str(exc).split("\n")[0] or "a check failed")
     return Verdict(False, f"the grader could not check this result ({type(exc).__name__}: {str(exc)[:200]})")
@@ -201,4 +214,5 @@ def make_result(item, verdict: Verdict, hidden: bool) -> TestResult:
     if not verdict.counted:
         weight = 0.0  # the part's points go to its other tests
     hidden = hidden and item.get_closest_marker("visible") is None
-    return TestResult(test_name(item), verdict.passed, 0.0, weight, verdict.message, hidden, verdict.output)
+    return TestResult(test_name(item), verdict.passed, 0.0, weight, verdict.message, hidden, verdict.output,
+                      verdict.hint, verdict.cause)

@@ -11,36 +11,22 @@ from __future__ import annotations
 
 import json
 
-from ..results import GradeResult, TestResult
+from ..grouping import Group, failure_groups
+from ..results import GradeResult, PartResult, TestResult
 
 HINT = "hint: "
 
 
 def results(result: GradeResult, hidden_tests: str = "visible", leaderboard: bool = False,
             notes: tuple = ()) -> dict:
-    """The results.json document: one Gradescope test per test, numbered part.test.
+    """The results.json document (its tests: see `gradescope_tests`).
 
     `hidden_tests`: the visibility of hidden tests ("visible", "after_due_date",
     "after_published" or "hidden"). `leaderboard`: add the total and each part's
     score to the assignment's leaderboard. `notes`: lines about how the upload
     was read, shown first in the summary.
     """
-    tests = []
-    for i, part in enumerate(result.parts, start=1):
-        for j, test in enumerate(part.tests, start=1):
-            output = test.message
-            if test.output.strip():
-                output += ("\n\n" if output else "") + "printed:\n" + test.output
-            tests.append({
-                "name": f"{part.name}: {test.name}",
-                "number": f"{i}.{j}",
-                "score": test.score,
-                "max_score": test.max_score,
-                "status": "passed" if test.passed else "failed",
-                "output": output,
-                "tags": [part.name],
-                "visibility": visibility(test, hidden_tests),
-            })
+    tests = gradescope_tests(result, hidden_tests)
     doc = {
         "score": result.score,
         "execution_time": float(result.seconds),
@@ -56,6 +42,44 @@ def results(result: GradeResult, hidden_tests: str = "visible", leaderboard: boo
         doc["leaderboard"] = [{"name": "Total", "value": result.score, "order": "desc"}]
         doc["leaderboard"] += [{"name": p.name, "value": p.score, "order": "desc"} for p in result.parts]
     return doc
+
+
+def gradescope_tests(result: GradeResult, hidden_tests: str = "visible") -> list[dict]:
+    """Gradescope's tests, numbered part.entry: per part, one entry for each
+    cause of failure (the failing tests it groups, see grouping.py, with their
+    points summed), the most telling first, then one entry per passed test.
+    Tests Gradescope shows at different times are never in one entry."""
+    tests = []
+    for i, part in enumerate(result.parts, start=1):
+        entries = []
+        for shown in dict.fromkeys(visibility(t, hidden_tests) for t in part.tests):
+            alike = PartResult(part.name, part.max_score,
+                               [t for t in part.tests if visibility(t, hidden_tests) == shown])
+            entries += [{**_failed(part, g), "visibility": shown} for g in failure_groups(alike)]
+        entries += [{**_entry(part, t.name, t.score, t.max_score, True, _with_printed(t.message, t.output)),
+                     "visibility": visibility(t, hidden_tests)} for t in part.tests if t.passed]
+        tests += [{"name": e.pop("name"), "number": f"{i}.{j}", **e} for j, e in enumerate(entries, start=1)]
+    return tests
+
+
+def _failed(part, group: Group) -> dict:
+    more = f" (and {len(group.tests) - 1} more)" if len(group.tests) > 1 else ""
+    output = (f"hint: {group.hint}\n\n" if group.hint else "") + group.body()
+    if len(group.tests) > 1:
+        output += (f"\n\nThe same cause in {len(group.tests)} of {len(part.tests)} checks: "
+                   + "; ".join(t.name for t in group.tests))
+    # Sums of the tests' points, which are rounded to 4 places: to 2 places, 15.0002 is the 15 it stands for.
+    return _entry(part, group.example.name + more, round(sum(t.score for t in group.tests), 2),
+                  round(sum(t.max_score for t in group.tests), 2), False, _with_printed(output, group.example.output))
+
+
+def _entry(part, name, score, max_score, passed, output) -> dict:
+    return {"name": f"{part.name}: {name}", "score": score, "max_score": max_score,
+            "status": "passed" if passed else "failed", "output": output, "tags": [part.name]}
+
+
+def _with_printed(text: str, printed: str) -> str:
+    return text + (("\n\n" if text else "") + "printed:\n" + printed if printed.strip() else "")
 
 
 def visibility(test: TestResult, hidden_tests: str) -> str:

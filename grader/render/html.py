@@ -1,10 +1,13 @@
 """The student's feedback page: one self-contained HTML file (inline CSS,
-charts as inline PNG, no script, nothing fetched from the network)."""
+charts as inline PNG, no script, nothing fetched from the network). Under a
+failing part, what to fix comes first: failures with one cause are shown once
+(see grouping.py); every check stays on the page, folded away."""
 from __future__ import annotations
 
 import base64
 from html import escape
 
+from ..grouping import failure_groups
 from ..results import GradeResult
 
 CSS = """
@@ -27,6 +30,13 @@ figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: .9rem; color: #444; }
 .bar { background: #eee; height: .6rem; width: 8rem; display: inline-block; vertical-align: middle; }
 .bar span { background: #1f77b4; height: 100%; display: block; }
+.fix { background: #fdf1f0; border: 1px solid #efc3bf; border-radius: 4px; padding: .5rem .8rem; margin: .6rem 0; }
+.fix p { margin: .2rem 0 .4rem; }
+.hint { font-weight: 600; }
+.fix pre { background: #fff; border: 1px solid #f2d6d3; padding: .4rem .5rem; border-radius: 3px; }
+ul.others { margin: .4rem 0; padding-left: 1.2rem; }
+ul.others li { margin: .15rem 0; }
+details.checks > summary { cursor: pointer; color: #444; margin: .4rem 0; }
 """
 
 
@@ -89,6 +99,9 @@ def _part(part, figures, public_only) -> str:
     out = [f'<h2 id="part-{escape(part.name)}">{escape(part.name)}{score}</h2>']
     if part.note:
         out.append(f'<p class="note">{escape(part.note)}</p>')
+    full = part.max_score > 0 and part.score >= part.max_score
+    if part.tests and not full and part.note != "not implemented yet":
+        out.append(_what_to_fix(part))
     if part.tests:
         rows = []
         for test in part.tests:
@@ -98,8 +111,36 @@ def _part(part, figures, public_only) -> str:
                 detail += f"<details><summary>printed</summary><pre>{escape(test.output)}</pre></details>"
             pts = "" if public_only else f"{points(test.score)} / {points(test.max_score)}"
             rows.append(f"<tr><td>{verdict}</td><td>{escape(test.name)}{detail}</td><td class=\"num\">{pts}</td></tr>")
-        out.append(f"<table>{''.join(rows)}</table>")
+        passed = sum(t.passed for t in part.tests)
+        out.append(f'<details class="checks"><summary>Every check: {passed} of {len(part.tests)} passed</summary>'
+                   f"<table>{''.join(rows)}</table></details>")
     out.extend(_figure(f) for f in figures)
+    return "\n".join(out)
+
+
+def _what_to_fix(part) -> str:
+    """The hint, the most telling failure in full, and the part's other causes in a line each."""
+    groups = failure_groups(part)
+    if not groups:
+        return ""
+    first = groups[0]
+    out = ['<div class="fix">']
+    if first.hint:
+        out.append(f'<p class="hint">Hint: {escape(first.hint)}</p>')
+    count = (f' <span class="muted">(the same cause in {len(first.tests)} of {len(part.tests)} checks)</span>'
+             if len(first.tests) > 1 else "")
+    out.append(f'<p><span class="fail">✗</span> {escape(first.example.name)}{count}</p>')
+    out.append(f"<pre>{escape(first.body())}</pre>")
+    if first.example.output.strip():
+        out.append(f"<details><summary>printed</summary><pre>{escape(first.example.output)}</pre></details>")
+    out.append("</div>")
+    if groups[1:]:
+        items = []
+        for group in groups[1:]:
+            more = f" and {len(group.tests) - 1} more" if len(group.tests) > 1 else ""
+            items.append(f'<li><span class="fail">✗</span> {escape(group.example.name)}{escape(more)}: '
+                         f"{escape(group.headline())}</li>")
+        out.append(f'<ul class="others">{"".join(items)}</ul>')
     return "\n".join(out)
 
 

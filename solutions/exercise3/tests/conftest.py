@@ -90,13 +90,22 @@ GRADIENT_HINTS = (
          variant=lambda r, X, y, w, b: _scaled_one(r.compute_gradient_logistic(X, y, w, b), 1, X.shape[0])),
     Hint("dj_db is m times too large: divide its sum by m too (dj_dw is right)",
          variant=lambda r, X, y, w, b: _scaled_one(r.compute_gradient_logistic(X, y, w, b), 0, X.shape[0])),
+    Hint("dj_db is n times too large: add each example's error to dj_db once, outside the loop over the features",
+         variant=lambda r, X, y, w, b: _scaled_one(r.compute_gradient_logistic(X, y, w, b), 0, X.shape[1])),
     Hint("the sign is flipped: the error is f_wb(x_i) - y_i",
          variant=lambda r, X, y, w, b: _scaled(r.compute_gradient_logistic(X, y, w, b), -1.0)),
     Hint("the bias b seems to be ignored: the model is g(w.x + b)",
          variant=lambda r, X, y, w, b: r.compute_gradient_logistic(X, y, w, 0.0)),
     Hint(NO_SIGMOID, variant=lambda r, X, y, w, b: (float(np.mean(X @ w + b - y)), X.T @ (X @ w + b - y) / X.shape[0])),
 )
+def _history_length_off(got, X, y, w_in, b_in, alpha, num_iters):
+    history = got[2] if isinstance(got, (tuple, list)) and len(got) == 3 else None
+    return hasattr(history, "__len__") and len(history) != num_iters
+
+
 DESCENT_HINTS = (
+    Hint("J_history needs num_iters costs, one after each update: check the range of the loop",
+         when=_history_length_off),
     Hint("the update is not simultaneous: compute both gradients first, then update w and b",
          variant=_not_simultaneous),
     Hint("J_history holds the cost before each update; record it after the update", variant=_cost_before_update),

@@ -44,6 +44,6 @@ def test_large_inputs(student, reference, hints):
 
 
 @pytest.mark.points(1)
-def test_leaves_input_untouched(student, reference, rng):
+def test_leaves_input_untouched(student, reference, hints, rng):
     """z is not modified"""
-    expect_unchanged(student, "sigmoid", rng.normal(0, 3, size=(4, 3)), reference=reference)
+    expect_unchanged(student, "sigmoid", rng.normal(0, 3, size=(4, 3)), reference=reference, hints=hints.sigmoid)
