@@ -1,11 +1,12 @@
 # The fork server ("zygote"): a warm interpreter that forks workers.
 #
 # Never imported by the grader: `zygote.py` runs `python -I -c` with the text of
-# isolation.py, wire.py, seccomp.py and worker.py followed by this file's. It
-# imports numpy once; each worker is then a fork of it instead of a fresh
-# interpreter. It runs no student code itself and never reads a submission: a
-# forked child reads its configuration (the student's files among it) from its
-# own pipe, so nothing of one student stays in the memory the next child copies.
+# landlock.py, isolation.py, wire.py, seccomp.py and worker.py followed by this
+# file's. It imports numpy once; each worker is then a fork of it instead of a
+# fresh interpreter. It runs no student code itself and never reads a
+# submission: a forked child reads its configuration (the student's files among
+# it) from its own pipe, so nothing of one student stays in the memory the next
+# child copies.
 import socket
 import struct
 
