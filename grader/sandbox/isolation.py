@@ -21,6 +21,11 @@ GRADER_ISOLATION=LEVEL caps the level (tests use it to exercise the weaker
 ones): `uid` and `process` get Landlock wherever the kernel has it, and
 GRADER_LANDLOCK=0 leaves it off. Every level sets the resource limits and
 starts the worker in a new session.
+
+The grader's own processes protect themselves too (`before_worker`,
+`after_worker`): they are non-dumpable, so no worker that shares their uid can
+read their memory or environment through /proc or ptrace, and they adopt and
+reap the orphans their workers leave.
 """
 import ctypes
 import errno
@@ -31,6 +36,7 @@ import resource
 import signal
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 
 if __package__:  # imported by the grader; in the fork server's script, landlock.py's text comes first
@@ -45,7 +51,7 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 4096, 16384, 1 << 18, 1 << 21
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 36, 38
 NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
 # Sandbox uids sit far above any real account's; each sandbox gets its own.
 UID_BASE = 200_000
@@ -210,6 +216,12 @@ def _submounts(target):
 def _enter_namespaces(libc, level):
     flags = NAMESPACES | (CLONE_NEWUSER if level == "user-namespaces" else 0)
     uid, gid = os.getuid(), os.getgid()
+    if level == "user-namespaces":
+        # A fork of the non-dumpable grader is non-dumpable too, and such a
+        # process may not write its own uid_map. Until its exec, this copy of
+        # the grader is open to processes of its uid: no worker can see it
+        # (each has a PID namespace of its own).
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     _check(libc.unshare(flags), "unshare")
     if level == "user-namespaces":
         # Only our own ids, mapped to a non-root id: the exec that follows the
@@ -490,3 +502,102 @@ def kill_uid(uid):
             os._exit(0)
     os.waitpid(pid, 0)
 
+
+# -- the grader's own processes ------------------------------------------------------
+
+_ADOPTING = {"pid": 0, "workers": 0}  # per process: a forked child starts from nothing
+
+
+def protect_grader():
+    """Make this process non-dumpable (Linux; nothing elsewhere): then a process
+    of the same uid without CAP_SYS_PTRACE (a worker) cannot open its
+    /proc/PID/mem or environ, nor trace it. Its /proc/self stays readable to
+    itself, a fork inherits the flag and an exec clears it."""
+    if sys.platform.startswith("linux"):
+        _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def before_worker():
+    """Call before starting a worker: this process becomes non-dumpable and,
+    while it has workers, the parent of their orphans (a child subreaper), so
+    what they leave behind is reaped here (`after_worker`), never left to a
+    PID 1 that may not reap."""
+    protect_grader()
+    if _ADOPTING["pid"] != os.getpid():
+        _ADOPTING.update(pid=os.getpid(), workers=0)
+    _ADOPTING["workers"] += 1
+    if _ADOPTING["workers"] == 1 and sys.platform.startswith("linux"):
+        _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def after_worker(session, uid=None, wait=2.0):
+    """Call once the worker that led `session` (its pid) is killed and waited
+    for: reap the orphans it left. Its killed processes (in its session or,
+    at the uid levels, running as its `uid`) are waited for up to `wait`
+    seconds; other adopted orphans are reaped if they are already dead.
+    Children that someone here waits for are never touched: they lead a
+    session of their own (workers, the fork server) or share ours (the
+    batch's grading processes, short-lived commands)."""
+    if _ADOPTING["pid"] == os.getpid() and _ADOPTING["workers"] > 0:
+        _ADOPTING["workers"] -= 1
+    if not sys.platform.startswith("linux"):
+        return
+    ours = os.getsid(0)
+    deadline = time.monotonic() + wait
+    while True:
+        dying = False
+        for pid in _children():
+            found = _process(pid)
+            if found is None:
+                continue
+            state, sid, owner = found
+            left = (sid == session and pid != session) or (uid is not None and owner == uid)
+            if not left and sid in (pid, ours):
+                continue
+            reaped = False
+            if state in ("Z", "X"):
+                try:
+                    # 0 while the zombie still has threads exiting (a PID
+                    # namespace's first process waits for the namespace to empty)
+                    reaped = os.waitpid(pid, os.WNOHANG)[0] == pid
+                except ChildProcessError:
+                    reaped = True
+            dying = dying or (left and not reaped)
+        if not dying or time.monotonic() >= deadline:
+            break
+        time.sleep(0.002)
+    if _ADOPTING["pid"] == os.getpid() and _ADOPTING["workers"] == 0:
+        _libc().prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def _children():
+    """The pids of this process's children."""
+    me = os.getpid()
+    try:
+        pids = set()
+        for task in os.listdir(f"/proc/{me}/task"):
+            with open(f"/proc/{me}/task/{task}/children") as f:
+                pids.update(int(p) for p in f.read().split())
+        return pids
+    except OSError:  # a kernel without /proc/PID/task/TID/children: ask every process
+        return {int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == me}
+
+
+def _parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _process(pid):
+    """(state, session, uid) of process `pid`, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/status") as f:
+            uid = next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+        return fields[0], int(fields[3]), uid
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
