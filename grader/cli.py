@@ -81,6 +81,9 @@ def cli():
     grade exercise3 --submission PATH    grade a folder, a .py file or a notebook
     grade list                           list the exercises
     """
+    from .sandbox.isolation import protect_grader
+
+    protect_grader()  # before the key, the reference or any worker: no worker may read this process
 
 
 # -- students -----------------------------------------------------------------

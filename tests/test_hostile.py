@@ -1,11 +1,15 @@
 """Hostile submissions (tests/hostile/), each graded by the real `grade` command.
 
 Every test asserts the exact verdict of each part, that `grade` exited 0 and
-wrote a complete JSON report, and that nothing outside the worker changed:
-the course (a copy whose manifest allows CALL_SECONDS per call), a sentinel
-folder outside /tmp, the repository's own exercises/ and solutions/, and the
-submission folder. Most run at the strongest isolation level this machine
-offers, in-process; a few run again as subprocesses at the weaker levels.
+wrote a complete JSON report naming the level in force, and that nothing
+outside the worker changed: the course (a copy whose manifest allows
+CALL_SECONDS per call), a sentinel folder outside /tmp, a home folder with a
+private key, the repository's own exercises/ and solutions/, the submission
+folder, the output folder and the file system's root. No report may show the
+secret planted in the grader's environment, and when this very process was
+the grader, no zombie may be left. Most run at the strongest isolation level
+this machine offers, in-process; others again at the weaker levels, as
+subprocesses for the uid levels and for a grader without root.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, quiz_key_text
+from processes import run_reachable, zombies_below
 
 HOSTILE = Path(__file__).parent / "hostile"
 CALL_SECONDS = 2
@@ -40,9 +45,23 @@ def _level():
     return isolation.probe()
 
 
+def _landlock_abi():
+    from grader.sandbox.landlock import landlock_abi
+
+    return landlock_abi()
+
+
 STRONGEST = _level()
-namespaces_only = pytest.mark.skipif(STRONGEST not in ("namespaces+uid", "user-namespaces"),
-                                     reason="file and secret protection needs the namespace levels")
+LANDLOCK = _landlock_abi() > 0
+files_protected = pytest.mark.skipif(STRONGEST in ("uid", "process"),
+                                     reason="file and secret protection needs namespaces or Landlock")
+needs_root = pytest.mark.skipif(STRONGEST != "namespaces+uid", reason="needs root and a kernel that allows namespaces")
+needs_landlock = pytest.mark.skipif(not LANDLOCK or os.geteuid() != 0,
+                                    reason="needs Landlock, and root to run a grader as another user")
+# A uid that is no account's: the grader runs as it in the tests of a grader without root.
+GRADER_UID = 61000 + os.getpid() % 1000
+# Planted in the grader's environment for every hostile grade; no report may ever show it.
+SECRET_NAME = "GRADER_TEST_SECRET"
 
 
 # -- fixtures -------------------------------------------------------------------
@@ -72,6 +91,19 @@ def sentinel():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _make_home(parent: Path, key: str) -> Path:
+    """A home folder as a user's would be, with a private key only its owner may read."""
+    home = parent / "home"
+    (home / ".ssh").mkdir(parents=True)
+    home.chmod(0o755)
+    (home / ".ssh").chmod(0o700)
+    (home / ".ssh" / "id_rsa").write_text(f"-----BEGIN OPENSSH PRIVATE KEY-----\n{key}\n")
+    (home / ".ssh" / "authorized_keys").write_text("ssh-ed25519 AAAAC3Nza the-owner\n")
+    for name in ("id_rsa", "authorized_keys"):
+        (home / ".ssh" / name).chmod(0o600)
+    return home
+
+
 @pytest.fixture(params=["spawned", "forked"])
 def start(request, monkeypatch):
     """How workers start: spawned fresh, or forked from the warm fork server
@@ -85,16 +117,32 @@ def start(request, monkeypatch):
 
 
 @pytest.fixture
-def hostile(course, sentinel, tmp_path, grade_cli, run_grade, monkeypatch, start):
-    """hostile(name, level=None, subprocess=False, **subs) -> Graded: grade
-    tests/hostile/NAME with every check applied, in-process unless `subprocess`."""
+def hostile(course, sentinel, tmp_path, grade_cli, monkeypatch, start):
+    """hostile(name, level=None, subprocess=False, as_user=False, **subs) ->
+    Graded: grade tests/hostile/NAME with every check applied.
+
+    `level` is the level the report must name (default: the strongest); the
+    plain `uid` and `process` are forced with GRADER_LANDLOCK=0. The uid
+    levels, `subprocess` and `as_user` run `grade` as a subprocess, `as_user`
+    as GRADER_UID (a grader without root), on copies that user owns.
+    """
     from grader.sandbox import isolation
 
-    def grade(name, level=None, subprocess=False, cwd_in_submission=False, **subs):
-        mark = "hx" + secrets.token_hex(6)
-        values = {"SENTINEL": str(sentinel), "COURSE": str(course), "REPO": str(ROOT), "MARK": mark,
-                  "REPORT": str(tmp_path / "report.json"), **{k.upper(): str(v) for k, v in subs.items()}}
-        folder = tmp_path / "submission"
+    def grade(name, level=None, subprocess=False, cwd_in_submission=False, as_user=False, **subs):
+        mark, secret, key = ("hx" + secrets.token_hex(6), "gts" + secrets.token_hex(8),
+                             "pk" + secrets.token_hex(8))
+        base = tmp_path
+        if as_user:
+            base = Path(tempfile.mkdtemp(prefix="grader-user-", dir="/var/tmp"))
+            base.chmod(0o755)
+        root = course if not as_user else shutil.copytree(course, base / "course")
+        home = _make_home(base, key)
+        out = base / "output" / "report.json"
+        out.parent.mkdir()
+        values = {"SENTINEL": str(sentinel), "COURSE": str(root), "REPO": str(ROOT), "MARK": mark,
+                  "REPORT": str(out), "OUTDIR": str(out.parent), "HOME": str(home),
+                  **{k.upper(): str(v) for k, v in subs.items()}}
+        folder = base / "submission"
         source = HOSTILE / name
         files = [p for p in source.iterdir()] if source.is_dir() else [source.with_suffix(".py")]
         folder.mkdir()
@@ -104,29 +152,42 @@ def hostile(course, sentinel, tmp_path, grade_cli, run_grade, monkeypatch, start
             target = "logistic_regression.py" if path.parent == HOSTILE else path.name.removesuffix(".planted")
             (folder / target).write_text(_substitute(path.read_text(), values))
         (folder / "quiz.toml").write_text(quiz_key_text())
-        watched = [course, sentinel, ROOT / "exercises", ROOT / "solutions", folder]
-        before = _snapshot(watched)
-        out = tmp_path / "report.json"
-        args = ["exercise3", "--root", course, "--submission", folder, "--json", out]
+        if as_user:
+            for path in [base, *base.rglob("*")]:
+                os.chown(path, GRADER_UID, GRADER_UID)
+        watched = [root, sentinel, home, ROOT / "exercises", ROOT / "solutions", folder]
+        before, at_root = _snapshot(watched), _at_root(mark)
+        args = ["exercise3", "--root", root, "--submission", folder, "--json", out]
+        level = level or STRONGEST
+        env = {SECRET_NAME: secret, **_forcing(level), **({"HOME": str(base)} if as_user else {})}
+        zombies = zombies_below(os.getpid())
         started = time.monotonic()
-        if level == "uid":
-            proc = _run_reachable(args)
-            code, text = proc.returncode, proc.stdout + proc.stderr
-        elif subprocess:
-            proc = run_grade(*args, cwd=folder if cwd_in_submission else None, timeout=120,
-                             env={"GRADER_ISOLATION": level or STRONGEST})
-            code, text = proc.returncode, proc.stdout + proc.stderr
-        else:
-            if level is not None:
-                monkeypatch.setenv("GRADER_ISOLATION", level)
+        try:
+            if as_user or level.startswith("uid") or subprocess:
+                proc = _run_reachable(args, env, uid=GRADER_UID if as_user else None,
+                                      cwd=folder if cwd_in_submission else ROOT)
+                code, text = proc.returncode, proc.stdout + proc.stderr
+            else:
+                monkeypatch.delenv("GRADER_LANDLOCK", raising=False)
+                for variable, value in env.items():
+                    monkeypatch.setenv(variable, value)
                 monkeypatch.setattr(isolation, "_PROBED", None)
-            result = grade_cli(*args)
-            code, text = result.exit_code, result.output
-        seconds = time.monotonic() - started
-        assert code == 0, text
-        report = json.loads(out.read_text())
-        _assert_complete(report, level or STRONGEST)
-        assert _snapshot(watched) == before, "something outside the worker changed"
+                result = grade_cli(*args)
+                code, text = result.exit_code, result.output
+            seconds = time.monotonic() - started
+            assert code == 0, text
+            report = json.loads(out.read_text())
+            _assert_complete(report, level)
+            assert _snapshot(watched) == before, "something outside the worker changed"
+            assert _at_root(mark) == at_root, "a file at the file system's root was written"
+            assert sorted(p.name for p in out.parent.iterdir()) == ["report.json"], "the output folder was written"
+            everything = json.dumps(report) + text
+            assert secret not in everything and key not in everything
+            # This process was the grader: what its workers left is reaped.
+            assert zombies_below(os.getpid()) <= zombies
+        finally:
+            if as_user:
+                shutil.rmtree(base, ignore_errors=True)
         return Graded(report, text, seconds, mark)
 
     return grade
@@ -169,43 +230,27 @@ class Graded:
         return [t["message"] for t in self.parts[part]["tests"]]
 
 
-# Runs `python -m grader ARGS` in a private mount namespace where the first
-# folder on the way to the interpreter that other users cannot enter (such as
-# /root) is made enterable, so a throwaway uid can run the interpreter there.
-_REACHABLE = r"""
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-def check(result, what):
-    if result != 0:
-        raise OSError(ctypes.get_errno(), what)
-check(libc.unshare(0x00020000), "unshare")
-check(libc.mount(None, b"/", None, 16384 | (1 << 18), None), "make / private")
-# Both the venv (sys.prefix) and the interpreter it points to (sys.base_prefix).
-closed = {}
-for prefix in {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}:
-    parts = prefix.strip("/").split("/")
-    for i in range(1, len(parts)):
-        folder = "/" + "/".join(parts[:i])
-        if not os.stat(folder).st_mode & 0o001:
-            closed.setdefault(folder, set()).add(folder + "/" + parts[i])
-            break
-for folder, inners in closed.items():
-    fds = {inner: os.open(inner, os.O_PATH) for inner in inners}
-    check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=755"), "cover")
-    for inner, fd in fds.items():
-        os.mkdir(inner)
-        check(libc.mount(f"/proc/self/fd/{fd}".encode(), inner.encode(), None, 4096 | 16384, None), "bind back")
-os.execv(sys.executable, [sys.executable, "-m", "grader", *sys.argv[1:]])
-"""
+def _forcing(level):
+    """The environment that makes `grade` choose `level`: its name, and for the
+    plain `uid` and `process`, Landlock turned off."""
+    return {"GRADER_ISOLATION": level, **({"GRADER_LANDLOCK": "0"} if level in ("uid", "process") else {})}
 
 
-def _run_reachable(args):
-    import subprocess
-    import sys
+def _at_root(mark):
+    """What stands at the file system's root under the names an attack writes there."""
+    found = {}
+    for name in ("results.json", "report.json", f"grader-{mark}.json"):
+        try:
+            info = os.lstat(f"/{name}")
+            found[name] = (info.st_size, info.st_mtime_ns)
+        except FileNotFoundError:
+            pass
+    return found
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADER_ISOLATION": "uid"}
-    return subprocess.run([sys.executable, "-c", _REACHABLE, *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, env=env)
+
+def _run_reachable(args, env, uid=None, cwd=ROOT):
+    """`python -m grader ARGS` with `env` added, where a throwaway uid reaches the interpreter; as `uid` if given."""
+    return run_reachable(["-m", "grader", *map(str, args)], {"PYTHONPATH": str(ROOT), **env}, uid=uid, cwd=cwd)
 
 
 def _substitute(text, values):
@@ -384,7 +429,7 @@ def test_printed_success_and_forged_report_lines_earn_nothing(hostile):
         [f"Total: {graded.report['score']:g} / 100"]
 
 
-@namespaces_only
+@files_protected
 def test_forged_results_files_change_nothing(hostile):
     graded = hostile("forged_report")
     graded.expect(compute_gradient_logistic=0)
@@ -401,7 +446,7 @@ def test_files_beside_the_module_have_no_effect(hostile, sentinel):
 
 # -- secrets, files, network ---------------------------------------------------------------------
 
-@namespaces_only
+@files_protected
 def test_solutions_hidden_tests_and_key_cannot_be_read(hostile):
     graded = hostile("read_secrets")
     graded.expect(sigmoid=0, compute_cost_logistic=0, compute_gradient_logistic=0,
@@ -411,7 +456,8 @@ def test_solutions_hidden_tests_and_key_cannot_be_read(hostile):
         assert secret not in text
 
 
-@namespaces_only
+@pytest.mark.skipif(STRONGEST in ("uid", "process") or (STRONGEST.endswith("landlock") and _landlock_abi() < 4),
+                    reason="no network needs namespaces or Landlock's TCP rules (Linux 6.7)")
 def test_no_network(hostile):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -466,27 +512,33 @@ def test_student_code_cannot_kill_the_grader(hostile):
 
 # -- the weaker levels: limits and kills still hold --------------------------------------------------
 
+PROCESS_LEVELS = ["process+landlock", "process"] if LANDLOCK else ["process"]
+UID_LEVELS = ["uid+landlock", "uid"] if LANDLOCK else ["uid"]
+
+
+@pytest.mark.parametrize("level", PROCESS_LEVELS)
 @pytest.mark.parametrize("name, verdict", [
     ("fork_bomb", {"sigmoid": 0}),
     ("memory_bomb", {"compute_cost_logistic": 0, "compute_gradient_logistic": 0}),
     ("daemon_at_import", {}),
     ("kill_grader", {}),
 ])
-def test_process_level_still_limits_and_kills(hostile, name, verdict):
+def test_process_level_still_limits_and_kills(hostile, name, verdict, level):
     # The worker shares this process's uid here: kill_grader runs in a subprocess of its own.
-    graded = hostile(name, level="process", subprocess=name == "kill_grader")
+    graded = hostile(name, level=level, subprocess=name == "kill_grader")
     graded.expect(**verdict)
     assert _leftovers(graded.mark) == []
 
 
-@pytest.mark.skipif(STRONGEST != "namespaces+uid", reason="needs root and a kernel that allows namespaces")
+@needs_root
+@pytest.mark.parametrize("level", UID_LEVELS)
 @pytest.mark.parametrize("name, verdict", [
     ("fork_bomb", {"sigmoid": 0}),
     ("daemon_at_import", {}),
     ("kill_grader", {}),
 ])
-def test_uid_level_still_limits_and_kills(hostile, name, verdict):
-    graded = hostile(name, level="uid")
+def test_uid_level_still_limits_and_kills(hostile, name, verdict, level):
+    graded = hostile(name, level=level)
     graded.expect(**verdict)
     assert _leftovers(graded.mark) == []
 
@@ -497,8 +549,130 @@ def test_uid_level_still_limits_and_kills(hostile, name, verdict):
     ("read_secrets", {"sigmoid": 0, "compute_cost_logistic": 0, "compute_gradient_logistic": 0,
                       "gradient_descent": 0}),
     ("forged_report", {"compute_gradient_logistic": 0}),
+    ("write_outside", {"sigmoid": 0}),
 ])
 def test_user_namespace_level_holds_too(hostile, name, verdict):
     graded = hostile(name, level="user-namespaces")
     graded.expect(**verdict)
     assert _leftovers(graded.mark) == []
+
+
+# -- files outside the worker without namespaces: Landlock ---------------------------------------------
+
+# Each attack on what lies outside the worker, with the verdicts the namespace levels give it.
+OUTSIDE = {
+    "read_secrets": {"sigmoid": 0, "compute_cost_logistic": 0, "compute_gradient_logistic": 0, "gradient_descent": 0},
+    "forged_report": {"compute_gradient_logistic": 0},
+    "untrusted_folder": {"sigmoid": 0},
+    "write_outside": {"sigmoid": 0},
+    "network": {"sigmoid": 0},
+}
+
+
+def _outside_cases(*names):
+    tcp = pytest.mark.skipif(_landlock_abi() < 4, reason="Landlock closes TCP from ABI 4 (Linux 6.7)")
+    return [pytest.param(name, OUTSIDE[name], id=name, marks=tcp if name == "network" else ())
+            for name in names or OUTSIDE]
+
+
+def _outside(hostile, name, verdict, **how):
+    """Grade attack `name` of OUTSIDE and check everything it tried came to nothing."""
+    if name == "network":
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            listener.setblocking(False)
+            graded = hostile(name, port=listener.getsockname()[1], **how)
+            with pytest.raises(BlockingIOError):
+                listener.accept()
+    else:
+        # The submission folder is also the grader's current folder: `python -m grader` must not import from it.
+        there = name == "untrusted_folder"
+        graded = hostile(name, subprocess=there, cwd_in_submission=there, **how)
+    graded.expect(**verdict)
+    if name == "read_secrets":
+        _assert_no_secrets(graded)
+    return graded
+
+
+def _assert_no_secrets(graded):
+    text = json.dumps(graded.report) + graded.text
+    for secret in ("Reference solution for exercise3", 'q1 = \\"B\\"', "def test_", "sentinel secret", "logaddexp"):
+        assert secret not in text
+
+
+@pytest.mark.skipif(STRONGEST in ("uid", "process"), reason="file protection needs namespaces or Landlock")
+def test_files_outside_the_worker_cannot_be_written_or_read(hostile):
+    hostile("write_outside").expect(sigmoid=0)
+
+
+@needs_landlock
+@pytest.mark.parametrize("name, verdict", _outside_cases())
+def test_landlock_keeps_a_worker_in_its_folder_without_root_or_namespaces(hostile, name, verdict):
+    # A grader that is not root, told to use no namespaces: the student laptop, the locked-down container.
+    _outside(hostile, name, verdict, level="process+landlock", as_user=True)
+
+
+@needs_root
+@needs_landlock
+@pytest.mark.parametrize("name, verdict", _outside_cases("read_secrets", "network"))
+def test_landlock_keeps_a_worker_in_its_folder_at_the_uid_level(hostile, name, verdict):
+    # What a throwaway uid alone leaves open: world-readable solutions, and the network.
+    _outside(hostile, name, verdict, level="uid+landlock")
+
+
+# -- the grader's memory ---------------------------------------------------------------------------------
+
+def _user_namespaces_without_root():
+    """Whether GRADER_UID may make a user namespace here."""
+    import ctypes
+
+    if os.geteuid() != 0:
+        return False
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgid(GRADER_UID)
+            os.setuid(GRADER_UID)
+            code = 0 if ctypes.CDLL(None).unshare(0x10000000) == 0 else 1
+        finally:
+            os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def _memory_case(level, as_user=False):
+    from grader.sandbox import isolation
+
+    works = (os.geteuid() == 0 and LANDLOCK if as_user and level.endswith("landlock")
+             else os.geteuid() == 0 if as_user and level == "process"
+             else _user_namespaces_without_root() if as_user
+             else STRONGEST == "namespaces+uid" and (LANDLOCK or "landlock" not in level) if level.startswith("uid")
+             else (LANDLOCK or "landlock" not in level) and isolation._usable(level))
+    return pytest.param(level, as_user, id=f"{level}{'-without-root' if as_user else ''}",
+                        marks=pytest.mark.skipif(not works, reason=f"{level} cannot be forced here"))
+
+
+@pytest.mark.parametrize("level, as_user", [
+    *(_memory_case(level) for level in ("namespaces+uid", "user-namespaces", "uid+landlock", "uid",
+                                        "process+landlock", "process")),
+    *(_memory_case(level, as_user=True) for level in ("user-namespaces", "process+landlock", "process")),
+])
+def test_grader_memory_environment_and_ptrace_are_out_of_reach(hostile, level, as_user, start):
+    from grader.sandbox import zygote
+
+    graded = hostile("proc_mem", level=level, as_user=as_user)
+    graded.expect(compute_cost_logistic=0)
+    messages = graded.messages("compute_cost_logistic")
+    assert all(m.startswith("compute_cost_logistic() raised RuntimeError: found nothing in ") for m in messages), \
+        messages
+    text = json.dumps(graded.report) + graded.text
+    assert "Reference solution for exercise3" not in text and "Hidden tests for compute_cost" not in text
+    outputs = "\n".join(t["output"] for t in graded.parts["compute_cost_logistic"]["tests"])
+    assert "ATTACHED" not in outputs
+    if not (as_user or level.startswith("uid")):  # this process was the grader (and started the fork server)
+        trusted = [os.getpid(), *([zygote.shared().proc.pid] if start == "forked" else [])]
+        for line in outputs.splitlines():
+            if line.startswith("pid ") and int(line.split()[1].rstrip(":")) in trusted:
+                assert re.fullmatch(r"pid \d+: environ denied .*; mem denied .*; for writing denied .*; "
+                                    r"ptrace denied .*", line), line

@@ -2,7 +2,7 @@
 calling student functions in them, and the wire format between the two.
 
 Two kinds of file live here. Most are ordinary modules of the grader. The
-files of `inside/`, and `wire.py` and `isolation.py` besides, are also run in
+files of `inside/`, and `wire.py`, `isolation.py` and `landlock.py` besides, are also run in
 the worker or the fork server: never imported there, but joined into the text
 that `python -I -c` runs (see `script`), so they use nothing but the standard
 library (and numpy) and each other's names.
@@ -12,8 +12,8 @@ from pathlib import Path
 
 # The files each process is made of, in order, and the call that starts it.
 WORKER = (("wire.py", "inside/seccomp.py", "inside/worker.py"), "main()")
-FORKSERVER = (("isolation.py", "wire.py", "inside/seccomp.py", "inside/worker.py", "inside/forkserver.py"),
-              "zygote_main()")
+FORKSERVER = (("landlock.py", "isolation.py", "wire.py", "inside/seccomp.py", "inside/worker.py",
+               "inside/forkserver.py"), "zygote_main()")
 
 
 @cache

@@ -1,6 +1,6 @@
 """What the operating system lets us do to isolate a worker, and doing it.
 
-Four levels, strongest first, probed once per process and never assumed:
+Six levels, strongest first, probed once per process and never assumed:
 
 - ``namespaces+uid`` (Linux, started as root): new mount, network, PID, IPC and
   UTS namespaces; a root file system of its own holding only the interpreter,
@@ -8,14 +8,24 @@ Four levels, strongest first, probed once per process and never assumed:
   folder; and a throwaway uid of its own.
 - ``user-namespaces`` (Linux, unprivileged user namespaces allowed): the same
   namespaces and root inside a user namespace, as a non-root uid there.
-- ``uid`` (started as root, namespaces refused, as in many containers): a
-  throwaway uid and the resource limits; the file system is the host's.
-- ``process``: a process of its own with the resource limits; on Linux
-  (x86_64, aarch64) a seccomp filter also stops it from starting processes and
-  from signalling or tracing any process but itself (seccomp.py).
+- ``uid+landlock`` and ``uid`` (started as root, namespaces refused, as in many
+  containers): a throwaway uid and the resource limits on the host's file
+  system; with Landlock (landlock.py, Linux 5.13+) the worker may only read
+  the interpreter and its libraries and change only its own folder.
+- ``process+landlock`` and ``process``: a process of its own with the resource
+  limits (a root worker keeps none of root's capabilities); on Linux (x86_64,
+  aarch64) a seccomp filter also stops it from starting processes and from
+  signalling or tracing any process but itself (seccomp.py); Landlock as above.
 
-GRADER_ISOLATION=LEVEL caps the level (tests use it to exercise the weaker ones).
-Every level sets the resource limits and starts the worker in a new session.
+GRADER_ISOLATION=LEVEL caps the level (tests use it to exercise the weaker
+ones): `uid` and `process` get Landlock wherever the kernel has it, and
+GRADER_LANDLOCK=0 leaves it off. Every level sets the resource limits and
+starts the worker in a new session.
+
+The grader's own processes protect themselves too (`before_worker`,
+`after_worker`): they are non-dumpable, so no worker that shares their uid can
+read their memory or environment through /proc or ptrace, and they adopt and
+reap the orphans their workers leave.
 """
 import ctypes
 import errno
@@ -26,7 +36,11 @@ import resource
 import signal
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
+
+if __package__:  # imported by the grader; in the fork server's script, landlock.py's text comes first
+    from .landlock import landlock_abi, landlock_restrict
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -37,7 +51,7 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 4096, 16384, 1 << 18, 1 << 21
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 36, 38
 NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
 # Sandbox uids sit far above any real account's; each sandbox gets its own.
 UID_BASE = 200_000
@@ -45,9 +59,10 @@ UID_BASE = 200_000
 INSIDE_UID = 1000
 WORKDIR = "/tmp/work"
 
-LEVELS = ("namespaces+uid", "user-namespaces", "uid", "process")
+LEVELS = ("namespaces+uid", "user-namespaces", "uid+landlock", "uid", "process+landlock", "process")
 NAMESPACE_LEVELS = LEVELS[:2]
-UID_LEVELS = ("namespaces+uid", "uid")
+UID_LEVELS = ("namespaces+uid", "uid+landlock", "uid")
+LANDLOCK_LEVELS = ("uid+landlock", "process+landlock")
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,41 @@ def root_plan():
     return [(targets[t], t) for t in keep], links
 
 
+# Read-only for a worker Landlock confines, beside the interpreter's folders:
+# the C libraries and the dynamic loader (which must be executable), and the
+# few files libc and Python read as they start (without them, local time is
+# UTC and the locale changes, without a word).
+LANDLOCK_SYSTEM = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32", "/usr/local/lib",
+                   "/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo", "/usr/share/locale/locale.alias",
+                   "/dev/urandom", "/dev/random", "/dev/zero")
+
+
+def landlock_rules(workdir, hide=()):
+    """What a worker confined by Landlock may use: (read_only, read_write) paths.
+
+    Read-only: the interpreter's folders (not all of sys.path: a .pth entry
+    may name the course itself) and LANDLOCK_SYSTEM. Read-write: its own
+    folder and /dev/null. Never /proc: there a root worker could read other
+    processes' environment, dumpable or not. A read-only folder holding one of
+    `hide` is granted as its other entries, so no grant reaches what is hidden.
+    """
+    hidden = [os.path.realpath(p) for p in hide]
+    read_only = set()
+    for path in (*python_paths(), sys.exec_prefix, sys.base_exec_prefix, *LANDLOCK_SYSTEM):
+        read_only.update(_excluding(path, hidden))
+    return sorted(read_only), [workdir, "/dev/null"]
+
+
+def _excluding(path, hidden):
+    """[path], or the entries of folder `path` that hold nothing `hidden` (recursively)."""
+    real = os.path.realpath(path)
+    if not any(_under(h, real) for h in hidden):
+        return [path]
+    if real in hidden or os.path.islink(path) or not os.path.isdir(path):
+        return []  # hidden, or a link to a folder holding a hidden one
+    return [kept for name in sorted(os.listdir(path)) for kept in _excluding(os.path.join(path, name), hidden)]
+
+
 # -- the namespace levels: a root of our own ------------------------------------------
 
 _DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -166,6 +216,12 @@ def _submounts(target):
 def _enter_namespaces(libc, level):
     flags = NAMESPACES | (CLONE_NEWUSER if level == "user-namespaces" else 0)
     uid, gid = os.getuid(), os.getgid()
+    if level == "user-namespaces":
+        # A fork of the non-dumpable grader is non-dumpable too, and such a
+        # process may not write its own uid_map. Until its exec, this copy of
+        # the grader is open to processes of its uid: no worker can see it
+        # (each has a PID namespace of its own).
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     _check(libc.unshare(flags), "unshare")
     if level == "user-namespaces":
         # Only our own ids, mapped to a non-root id: the exec that follows the
@@ -251,10 +307,11 @@ class Plan:
 def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
     """Plan a worker at `level` holding `files` (name -> text) in its working folder.
 
-    `hide`: folders that must stay invisible even if the root plan includes them
-    (namespace levels only; nothing is hidden at the others). `host_dir`: the
-    folder to use at the other levels (default: a new temporary one). `uid`:
-    the throwaway uid at the uid levels (default: a new one).
+    `hide`: folders that must stay invisible even if the worker's read-only
+    folders hold them (namespace and Landlock levels; nothing is hidden at the
+    others). `host_dir`: the folder to use at the levels without a root of
+    their own (default: a new temporary one). `uid`: the throwaway uid at the
+    uid levels (default: a new one).
     """
     uid = (uid or sandbox_uid()) if level in UID_LEVELS else None
     libc = _libc() if sys.platform.startswith("linux") else None
@@ -266,6 +323,9 @@ def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
     else:
         host_dir = workdir = host_dir or tempfile.mkdtemp(prefix="grader-")
         _write_files(workdir, files, uid)
+    rules = landlock_rules(workdir, hide) if level in LANDLOCK_LEVELS else None
+    # Root's uid without root's powers: CAP_SYS_PTRACE alone would open the grader's memory to it.
+    powerless = base_level(level) == "process" and libc is not None and os.geteuid() == 0
 
     def preexec():
         if level in NAMESPACE_LEVELS:
@@ -282,11 +342,31 @@ def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
         if libc is not None:
             libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if powerless:
+            _drop_capabilities(libc)
+        # Last: the steps above open what the worker itself may not. Where the
+        # level promised Landlock, no Landlock is no worker.
+        if rules is not None and not landlock_restrict(*rules):
+            raise OSError(errno.ENOSYS, "Landlock is not available")
 
     # RLIMIT_NPROC holds a throwaway uid; it cannot hold the grader's own uid,
     # nor the real root user, whom the kernel exempts even inside a user namespace.
-    no_fork = level == "process" or (level == "user-namespaces" and os.geteuid() == 0)
+    no_fork = base_level(level) == "process" or (level == "user-namespaces" and os.geteuid() == 0)
     return Plan(preexec, workdir, host_dir, uid, no_fork)
+
+
+def base_level(level):
+    """The level without Landlock (`uid+landlock` -> `uid`)."""
+    return level.removesuffix("+landlock")
+
+
+def _drop_capabilities(libc):
+    """Give up every capability, for this process and whatever it executes."""
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break  # past the kernel's last capability
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # version 3 of the interface, this process
+    _check(libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")
 
 
 def _set_limits(limits, level):
@@ -303,7 +383,7 @@ def _set_limits(limits, level):
     limit(resource.RLIMIT_FSIZE, limits.file_mb * mb)
     limit(resource.RLIMIT_NOFILE, limits.open_files)
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 2))
-    if level != "process":
+    if base_level(level) != "process":
         # Counted per uid: the sandbox's own (or, in a user namespace, its own
         # uid there), so the limit holds the sandbox alone. At the process
         # level the uid is the grader's: the seccomp filter does this job.
@@ -339,12 +419,19 @@ def probe():
     if _PROBED is not None:
         return _PROBED
     wanted = os.environ.get("GRADER_ISOLATION", "").strip() or LEVELS[0]
-    if wanted not in LEVELS:
+    landlock = os.environ.get("GRADER_LANDLOCK", "").strip()
+    problem = (f"GRADER_ISOLATION={wanted!r} is not one of {', '.join(LEVELS)}" if wanted not in LEVELS
+               else f"GRADER_LANDLOCK={landlock!r} is not 0 or 1" if landlock not in ("", "0", "1")
+               else f"GRADER_ISOLATION={wanted} asks for Landlock and GRADER_LANDLOCK=0 turns it off"
+               if landlock == "0" and wanted in LANDLOCK_LEVELS else "")
+    if problem:
         from ..errors import GraderError
 
-        raise GraderError(f"GRADER_ISOLATION={wanted!r} is not one of {', '.join(LEVELS)}")
+        raise GraderError(problem)
+    if wanted + "+landlock" in LEVELS:
+        wanted += "+landlock"  # `uid` and `process` mean: with Landlock where the kernel has it
     for level in LEVELS[LEVELS.index(wanted):]:
-        if _usable(level):
+        if not (level in LANDLOCK_LEVELS and landlock == "0") and _usable(level):
             _PROBED = level
             return level
     raise AssertionError("unreachable: the process level always works")
@@ -357,9 +444,12 @@ def _usable(level):
         return False
     if level in UID_LEVELS and os.geteuid() != 0:
         return False
+    if level in LANDLOCK_LEVELS and landlock_abi() < 1:
+        return False
     try:
         libc = _libc()
         plan = root_plan() if level in NAMESPACE_LEVELS else None
+        rules = landlock_rules(tempfile.gettempdir()) if level in LANDLOCK_LEVELS else None
     except (OSError, ImportError):
         return False
     pid = os.fork()
@@ -371,11 +461,17 @@ def _usable(level):
                 _build_root(libc, plan, {"probe.py": ""}, UID_BASE if level == "namespaces+uid" else None)
                 code = 0 if os.path.exists(sys.executable) else 1
             else:
-                # Without a root of its own, the throwaway uid must reach the interpreter where it is.
-                needed = [sys.executable, *python_paths()]
-                os.setgid(UID_BASE)
-                os.setuid(UID_BASE)
-                code = 0 if all(os.access(p, os.R_OK | os.X_OK) for p in needed) else 1
+                # Without a root of its own, the worker must reach the interpreter where it is.
+                if level in UID_LEVELS:
+                    os.setgid(UID_BASE)
+                    os.setuid(UID_BASE)
+                if rules is None or landlock_restrict(*rules):
+                    for path in (sys.executable, *python_paths()):
+                        if os.path.isdir(path):
+                            os.listdir(path)
+                        else:
+                            open(path, "rb").close()
+                    code = 0
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
@@ -405,3 +501,103 @@ def kill_uid(uid):
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+
+
+# -- the grader's own processes ------------------------------------------------------
+
+_ADOPTING = {"pid": 0, "workers": 0}  # per process: a forked child starts from nothing
+
+
+def protect_grader():
+    """Make this process non-dumpable (Linux; nothing elsewhere): then a process
+    of the same uid without CAP_SYS_PTRACE (a worker) cannot open its
+    /proc/PID/mem or environ, nor trace it. Its /proc/self stays readable to
+    itself, a fork inherits the flag and an exec clears it."""
+    if sys.platform.startswith("linux"):
+        _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def before_worker():
+    """Call before starting a worker: this process becomes non-dumpable and,
+    while it has workers, the parent of their orphans (a child subreaper), so
+    what they leave behind is reaped here (`after_worker`), never left to a
+    PID 1 that may not reap."""
+    protect_grader()
+    if _ADOPTING["pid"] != os.getpid():
+        _ADOPTING.update(pid=os.getpid(), workers=0)
+    _ADOPTING["workers"] += 1
+    if _ADOPTING["workers"] == 1 and sys.platform.startswith("linux"):
+        _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def after_worker(session, uid=None, wait=2.0):
+    """Call once the worker that led `session` (its pid) is killed and waited
+    for: reap the orphans it left. Its killed processes (in its session or,
+    at the uid levels, running as its `uid`) are waited for up to `wait`
+    seconds; other adopted orphans are reaped if they are already dead.
+    Children that someone here waits for are never touched: they lead a
+    session of their own (workers, the fork server) or share ours (the
+    batch's grading processes, short-lived commands)."""
+    if _ADOPTING["pid"] == os.getpid() and _ADOPTING["workers"] > 0:
+        _ADOPTING["workers"] -= 1
+    if not sys.platform.startswith("linux"):
+        return
+    ours = os.getsid(0)
+    deadline = time.monotonic() + wait
+    while True:
+        dying = False
+        for pid in _children():
+            found = _process(pid)
+            if found is None:
+                continue
+            state, sid, owner = found
+            left = (sid == session and pid != session) or (uid is not None and owner == uid)
+            if not left and sid in (pid, ours):
+                continue
+            reaped = False
+            if state in ("Z", "X"):
+                try:
+                    # 0 while the zombie still has threads exiting (a PID
+                    # namespace's first process waits for the namespace to empty)
+                    reaped = os.waitpid(pid, os.WNOHANG)[0] == pid
+                except ChildProcessError:
+                    reaped = True
+            dying = dying or (left and not reaped)
+        if not dying or time.monotonic() >= deadline:
+            break
+        time.sleep(0.002)
+    if _ADOPTING["pid"] == os.getpid() and _ADOPTING["workers"] == 0:
+        _libc().prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def _children():
+    """The pids of this process's children."""
+    me = os.getpid()
+    try:
+        pids = set()
+        for task in os.listdir(f"/proc/{me}/task"):
+            with open(f"/proc/{me}/task/{task}/children") as f:
+                pids.update(int(p) for p in f.read().split())
+        return pids
+    except OSError:  # a kernel without /proc/PID/task/TID/children: ask every process
+        return {int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == me}
+
+
+def _parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _process(pid):
+    """(state, session, uid) of process `pid`, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/status") as f:
+            uid = next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+        return fields[0], int(fields[3]), uid
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None

@@ -47,6 +47,7 @@ class Sandbox:
         """Spawn the worker; returns at once (the import is awaited by the first call)."""
         if self.proc is not None:
             return
+        isolation.before_worker()  # this process: unreadable to workers, and the reaper of their orphans
         self.restarted_after = self.calls  # calls sent before now went to a worker that is gone
         module_file = f"{self.module_name}.py"
         forks = zygote.shared()
@@ -138,6 +139,7 @@ class Sandbox:
             # uid's processes one by one (a fork of this large process: not free).
             isolation.kill_uid(self.plan.uid)
         self.proc.wait()
+        isolation.after_worker(self.proc.pid, self.plan.uid)  # reap the orphans it left
         for fd in (self.wfd, self.rfd):
             os.close(fd)
         self.proc.stdout.close()

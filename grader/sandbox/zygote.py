@@ -8,6 +8,7 @@ server cannot start or dies, sandboxes fall back to spawning.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import struct
@@ -49,26 +50,33 @@ class Zygote:
 
 _SHARED: Zygote | None = None
 _OWNER = 0  # the pid that started _SHARED: a forked child must start its own
+_GAVE_UP = 0  # a pid whose fork server died: it spawns its workers from then on
 
 
 def enable() -> None:
     """Fork this process's workers from a warm fork server from now on."""
     global _SHARED, _OWNER
-    if _OWNER != os.getpid() and sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and (_SHARED is None or _OWNER != os.getpid()):
+        if not _OWNER:
+            atexit.register(disable)  # a grader that ends reaps its fork server
         _SHARED, _OWNER = Zygote(), os.getpid()
 
 
 def shared() -> Zygote | None:
     """This process's fork server, if it has one (GRADER_FORKSERVER=1 starts one for any grade)."""
-    if _OWNER != os.getpid() and os.environ.get("GRADER_FORKSERVER") == "1":
+    pid = os.getpid()
+    if (_SHARED is None or _OWNER != pid) and os.environ.get("GRADER_FORKSERVER") == "1" and _GAVE_UP != pid:
         enable()
-    return _SHARED if _OWNER == os.getpid() else None
+    return _SHARED if _OWNER == pid else None
 
 
 def disable() -> None:
-    """Stop the fork server (a replacement is started by the next `enable`)."""
-    global _SHARED
-    if shared() is not None:
+    """Stop this process's fork server. One that died is not replaced (workers
+    are spawned from then on); otherwise `enable` starts another."""
+    global _SHARED, _GAVE_UP
+    if _SHARED is not None and _OWNER == os.getpid():
+        if _SHARED.proc.poll() is not None:
+            _GAVE_UP = os.getpid()
         _SHARED.close()
     _SHARED = None
 
