@@ -149,10 +149,13 @@ class ForkPool:
         from ..sandbox import zygote
 
         zygote.enable()  # this child starts many workers: fork them from a warm server
-        with os.fdopen(task_fd, "rb") as tasks:
-            for line in tasks:
-                reply = self.work(json.loads(line))
-                _write_all(reply_fd, (json.dumps(reply) + "\n").encode())
+        try:
+            with os.fdopen(task_fd, "rb") as tasks:
+                for line in tasks:
+                    reply = self.work(json.loads(line))
+                    _write_all(reply_fd, (json.dumps(reply) + "\n").encode())
+        finally:
+            zygote.disable()  # stopped and reaped here: this child ends with os._exit, which reaps nothing
 
     def _reap(self, child: _Child) -> int:
         """Close a child's pipes and wait for it; returns its wait status."""
