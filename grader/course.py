@@ -26,6 +26,9 @@ class Part:
     # Argument lists, as in the manifest, of long calls a test makes (the lab's
     # training run): started before the tests are collected.
     early_calls: tuple = field(default=(), compare=False)
+    # The part's reference may be shown to students (the lab gives it): standing
+    # in for a wrong function, it runs inside the worker instead of in the grader.
+    public_reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
         parts = [
             Part(str(p["name"]), str(p.get("function", p["name"])), float(p["points"]),
                  str(p.get("suite", f"test_{p['name']}.py")),
-                 tuple(_early_call(a) for a in p.get("early_calls", [])))
+                 tuple(_early_call(a) for a in p.get("early_calls", [])),
+                 _flag(p, "public_reference"))
             for p in data["parts"]
         ]
         quiz = data.get("quiz", {})
@@ -138,6 +142,13 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise GraderError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
+
+
+def _flag(table: dict, key: str) -> bool:
+    value = table.get(key, False)
+    if type(value) is not bool:
+        raise TypeError(f"{key} must be true or false")
+    return value
 
 
 def _early_call(args) -> list:

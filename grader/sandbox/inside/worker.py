@@ -9,6 +9,7 @@
 import math
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -53,13 +54,87 @@ class Channel:
         while data:
             data = data[os.write(self.wfd, data):]
 
-    def receive(self):
-        while not self.pending:
+    def receive(self, op=None):
+        """The next message (of that op, leaving others queued in order)."""
+        while True:
+            for i, message in enumerate(self.pending):
+                if op is None or message.get("op") == op:
+                    return self.pending.pop(i)
             chunk = os.read(self.rfd, 1 << 16)
             if not chunk:
                 os._exit(0)
             self.pending.extend(self.unpacker.feed(chunk))
-        return self.pending.pop(0)
+
+
+class Clock:
+    """The CPU time of one call, split into the student's own and that of the
+    reference functions standing in for theirs (never charged to the student).
+
+    An interval timer on the process's CPU time checks the split whenever one
+    of the two limits could have been reached; at a limit the worker tells the
+    grader ("over") and waits for its word: more time (the reference needs
+    more for this very call) or none (the grader then kills the worker).
+    Student code may disarm all this; the grader then stops the call by the
+    CPU time it reads from /proc itself, and the kernel's RLIMIT_CPU backs both.
+    """
+
+    def __init__(self, channel, call_id, own, helpers):
+        self.channel, self.call_id = channel, call_id
+        self.own_limit, self.helper_limit = float(own), float(helpers)
+        self.running = False
+        self.trip = False  # inside a round trip to the grader: the pipe is busy
+        self.started = 0.0
+        # (depth inside stand-ins, CPU time when the outermost was entered, CPU
+        # time excluded so far), replaced as one: the timer's handler may run
+        # between any two statements and must never see half an update.
+        self.state = (0, 0.0, 0.0)
+
+    def start(self):
+        self.started = time.process_time()
+        self.running = True
+        signal.signal(signal.SIGPROF, self._check)
+        _limit_cpu(self.own_limit + self.helper_limit + 2)
+        self._arm(self.own_limit, self.helper_limit or self.own_limit)
+
+    def stop(self):
+        """Stop counting; returns the student's own CPU seconds."""
+        self.running = False
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        depth, entered, excluded = self.state
+        return time.process_time() - self.started - excluded
+
+    def enter(self):
+        depth, entered, excluded = self.state
+        self.state = (depth + 1, time.process_time() if depth == 0 else entered, excluded)
+
+    def leave(self):
+        depth, entered, excluded = self.state
+        self.state = (depth - 1, entered, excluded + (time.process_time() - entered if depth == 1 else 0.0))
+
+    def _check(self, signum, frame):
+        if not self.running:
+            return
+        now = time.process_time()
+        depth, entered, excluded = self.state
+        if depth:
+            excluded += now - entered
+        own = now - self.started - excluded
+        over = "helpers" if excluded >= self.helper_limit > 0 else "own" if own >= self.own_limit else ""
+        if over and not self.trip and (over == "helpers" or not depth):
+            self.channel.send({"op": "over", "id": self.call_id, "why": over})
+            reply = self.channel.receive("extend")  # or never: the grader ends the call
+            self.own_limit = float(reply.get("cpu", self.own_limit))
+            _limit_cpu(self.own_limit - own + self.helper_limit - excluded + 2)
+        own_left = self.own_limit - own
+        helper_left = self.helper_limit - excluded if self.helper_limit > 0 else own_left
+        if depth:  # only the stand-ins' time grows; an own limit already reached waits for their return
+            self._arm(helper_left if own_left > 0 else 0.0, helper_left)
+        else:
+            self._arm(own_left, helper_left)
+
+    @staticmethod
+    def _arm(*lefts):
+        signal.setitimer(signal.ITIMER_PROF, max(min(lefts), 0.005))
 
 
 def _student_lines(exc, path):
@@ -102,16 +177,43 @@ def load(path, name):
     return module
 
 
-def make_oracle(channel, name):
+def make_oracle(channel, clock, name):
+    """The reference's `name`, served by the grader: one round trip per call."""
+
     def oracle(*args):
-        channel.send({"op": "oracle", "fn": name, "args": [encode(a) for a in args]})
-        reply = channel.receive()
-        if "error" in reply:
-            raise RuntimeError(reply["error"])
-        return decode(reply["value"])
+        clock.enter()
+        clock.trip = True
+        try:
+            channel.send({"op": "oracle", "fn": name, "args": [encode(a) for a in args]})
+            reply = channel.receive("answer")
+            if "error" in reply:
+                raise RuntimeError(reply["error"])
+            return decode(reply["value"])
+        finally:
+            clock.trip = False
+            clock.leave()
 
     oracle.__name__ = name
     return oracle
+
+
+def make_stand_in(clock, function, name):
+    """The reference's `function`, run here (its part's reference may be shown
+    to students). It behaves as one served by the grader would: it gets copies
+    of array arguments, and its errors come out as RuntimeError."""
+    import numpy as np
+
+    def stand_in(*args):
+        clock.enter()
+        try:
+            return function(*[a.copy() if type(a) is np.ndarray else a for a in args])
+        except Exception as exc:  # noqa: BLE001 - as the grader reports a served helper's error
+            raise RuntimeError(f"{type(exc).__name__}: {exc}"[:300]) from None
+        finally:
+            clock.leave()
+
+    stand_in.__name__ = name
+    return stand_in
 
 
 def _limit_cpu(seconds):
@@ -131,36 +233,53 @@ def _limit_cpu(seconds):
         pass  # student code may have lowered the hard limit itself
 
 
+def _stand_ins(request, clock):
+    """name -> stand-in: the reference functions sent as source, run here, and
+    the names served by round trips to the grader; plus the namespace to clear."""
+    found, namespace = {}, {}
+    shown = request.get("shown")
+    if shown:
+        # Defined afresh for this call only: nothing of the reference outlives it.
+        namespace = {"__name__": "reference", "__builtins__": __builtins__}
+        exec(compile(shown["source"], "<reference>", "exec"), namespace)
+        for name in shown["names"]:
+            found[name] = make_stand_in(clock, namespace[name], name)
+    for name in request.get("oracles", []):
+        found[name] = make_oracle(clock.channel, clock, name)
+    return found, namespace
+
+
 def serve(channel, module, path, streams):
     import numpy as np
 
     while True:
-        request = channel.receive()
-        if request.get("op") != "call":
-            continue
+        request = channel.receive("call")
         for s in streams:
             s.budget, s.dropped = CAPTURE_LIMIT, 0
-        _limit_cpu(request.get("cpu"))
         fn = getattr(module, request["fn"], None)
-        saved = {}
-        for name in request.get("oracles", []):
-            saved[name] = module.__dict__.get(name)
-            module.__dict__[name] = make_oracle(channel, name)
+        clock = Clock(channel, request.get("id"), request.get("cpu", 1.0), request.get("helper_cpu", 0.0))
+        stand_ins, namespace = _stand_ins(request, clock)
+        saved = {name: module.__dict__.get(name) for name in stand_ins}
+        module.__dict__.update(stand_ins)
         args = [decode(a) for a in request["args"]]
         start = time.perf_counter()
+        clock.start()
         try:
             if not callable(fn):
                 raise AttributeError(f"the module defines no function {request['fn']}()")
             value = fn(*args)
+            own = clock.stop()
             reply = {"op": "result", "value": encode(value)}
             reply["args_after"] = [encode(a) if type(a) is np.ndarray else None for a in args]
         except BaseException as exc:  # noqa: BLE001 - every exit route of student code is a result
+            own = clock.stop()
             reply = _describe(exc, path)
         reply["id"] = request.get("id")
         reply["seconds"] = time.perf_counter() - start
+        reply["cpu"] = own
         reply["dropped"] = sum(s.dropped for s in streams)
-        for name, original in saved.items():
-            module.__dict__[name] = original
+        module.__dict__.update(saved)
+        namespace.clear()
         channel.send(reply)
 
 
