@@ -163,7 +163,7 @@ class Sandbox:
         if self.ready:
             return None
         seconds = self.limits.import_seconds
-        watch = _Watch(self._student_pid(), seconds + 0.5, time.monotonic() + _wall_net(seconds))
+        watch = _Watch(self._session(), seconds + 0.5, time.monotonic() + _wall_net(seconds))
         output = _Capture(self.limits.output_bytes)
         message = self._next_message(watch, output)
         if message is None or message.get("op") != "ready":
@@ -276,7 +276,7 @@ class Sandbox:
         """
         fn = pending.fn
         output = _Capture(self.limits.output_bytes)
-        watch = _Watch(self._student_pid(), pending.own + pending.helpers + 0.5,
+        watch = _Watch(self._session(), pending.own + pending.helpers + 0.5,
                        time.monotonic() + _wall_net(pending.own + pending.helpers))
         while True:
             message = self._next_message(watch, output)
@@ -337,9 +337,9 @@ class Sandbox:
         self._send({"op": "extend", "id": pending.call_id, "cpu": limit})
         return True
 
-    def _student_pid(self):
-        """The process running student code: the PID namespace's init, else the worker."""
-        return self.init_pid or (self.proc.pid if self.proc is not None else None)
+    def _session(self):
+        """The worker's session: it and every process student code started (unless one left it)."""
+        return self.proc.pid if self.proc is not None else None
 
     # -- plumbing ---------------------------------------------------------
     def _send(self, message):
@@ -363,7 +363,7 @@ class Sandbox:
             watched = [self.rfd, self.out_fd] if self.out_open else [self.rfd]
             readable, _, _ = select.select(watched, [], [], min(remaining, _POLL))
             if not readable:
-                if watch.over(self._student_pid()):
+                if watch.over():
                     return None
                 continue
             if self.out_fd in readable:
@@ -454,12 +454,14 @@ def _wall_net(cpu_seconds):
 
 
 class _Watch:
-    """What the grader watches while it waits: the worker's CPU time as the
-    kernel counts it, against a cap, and a wall-clock deadline."""
+    """What the grader watches while it waits: the CPU time of the worker's
+    session as the kernel counts it (every process student code started
+    included, so a fork bomb's work counts too), against a cap, and a
+    wall-clock deadline."""
 
-    def __init__(self, pid, cap, deadline):
-        self.cap, self.deadline = cap, deadline
-        self.pid, self.start = pid, _cpu_seconds(pid)
+    def __init__(self, session, cap, deadline):
+        self.session, self.cap, self.deadline = session, cap, deadline
+        self.start = _session_cpu(session)
         self.stopped = ""  # "cpu" or "wall" once the watch stopped the wait
 
     def pause(self, seconds):
@@ -470,27 +472,31 @@ class _Watch:
         self.cap += seconds
         self.deadline += 5 * seconds
 
-    def over(self, pid):
-        """Whether process `pid` used more than the cap since the watch began
-        (a PID namespace's init, made known meanwhile, starts a new count)."""
-        used = _cpu_seconds(pid)
-        if pid != self.pid:
-            self.pid, self.start = pid, used
-        elif self.start is not None and used is not None and used - self.start > self.cap:
+    def over(self):
+        """Whether the session used more than the cap since the watch began."""
+        used = _session_cpu(self.session)
+        if self.start is not None and used is not None and used - self.start > self.cap:
             self.stopped = "cpu"
         return bool(self.stopped)
 
 
-def _cpu_seconds(pid):
-    """User + system CPU seconds of process `pid`, from /proc (None where unreadable)."""
-    if pid is None:
+def _session_cpu(session):
+    """CPU seconds of the processes of `session`, their reaped children's
+    included, from /proc (None where there is no /proc)."""
+    if session is None or not os.path.isdir("/proc/self"):
         return None
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
-    except (OSError, IndexError, ValueError):
-        return None
+    ticks = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) == session:
+                ticks += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return ticks / _TICKS
 
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -528,7 +534,6 @@ def _read_available(fd):
             break
         data += chunk
     return data
-
 
 
 # -- small helpers -----------------------------------------------------------
