@@ -70,71 +70,59 @@ class Clock:
     """The CPU time of one call, split into the student's own and that of the
     reference functions standing in for theirs (never charged to the student).
 
-    An interval timer on the process's CPU time checks the split whenever one
-    of the two limits could have been reached; at a limit the worker tells the
-    grader ("over") and waits for its word: more time (the reference needs
-    more for this very call) or none (the grader then kills the worker).
-    Student code may disarm all this; the grader then stops the call by the
-    CPU time it reads from /proc itself, and the kernel's RLIMIT_CPU backs both.
+    An interval timer on the process's CPU time ticks every TICK seconds; each
+    tick charges the CPU time since the last to whoever is running then: the
+    student, or a stand-in (`depth` > 0). Sampling, rather than reading the
+    clock around each stand-in call, costs loop-style code that calls a
+    stand-in 120000 times nothing; its error is a tick or so, and limits sit
+    far from what real code needs. At a limit the worker tells the grader
+    ("over") and waits for its word: more time (the reference needs more for
+    this very call) or none (the grader then kills the worker). Student code
+    may disarm all this; the grader then stops the call by the CPU time it
+    reads from /proc itself, and the kernel's RLIMIT_CPU backs both.
     """
+
+    TICK = 0.01
 
     def __init__(self, channel, call_id, own, helpers):
         self.channel, self.call_id = channel, call_id
         self.own_limit, self.helper_limit = float(own), float(helpers)
         self.running = False
+        self.depth = 0  # inside stand-ins (the timer's handler only reads it)
         self.trip = False  # inside a round trip to the grader: the pipe is busy
-        self.started = 0.0
-        # (depth inside stand-ins, CPU time when the outermost was entered, CPU
-        # time excluded so far), replaced as one: the timer's handler may run
-        # between any two statements and must never see half an update.
-        self.state = (0, 0.0, 0.0)
+        self.own = self.helpers = self.last = 0.0
 
     def start(self):
-        self.started = time.process_time()
+        self.last = time.process_time()
         self.running = True
-        signal.signal(signal.SIGPROF, self._check)
+        signal.signal(signal.SIGPROF, self._tick)
         _limit_cpu(self.own_limit + self.helper_limit + 2)
-        self._arm(self.own_limit, self.helper_limit or self.own_limit)
+        signal.setitimer(signal.ITIMER_PROF, self.TICK, self.TICK)
 
     def stop(self):
         """Stop counting; returns the student's own CPU seconds."""
         self.running = False
         signal.setitimer(signal.ITIMER_PROF, 0)
-        depth, entered, excluded = self.state
-        return time.process_time() - self.started - excluded
+        self.own += time.process_time() - self.last
+        return self.own
 
-    def enter(self):
-        depth, entered, excluded = self.state
-        self.state = (depth + 1, time.process_time() if depth == 0 else entered, excluded)
-
-    def leave(self):
-        depth, entered, excluded = self.state
-        self.state = (depth - 1, entered, excluded + (time.process_time() - entered if depth == 1 else 0.0))
-
-    def _check(self, signum, frame):
+    def _tick(self, signum, frame):
         if not self.running:
             return
         now = time.process_time()
-        depth, entered, excluded = self.state
-        if depth:
-            excluded += now - entered
-        own = now - self.started - excluded
-        over = "helpers" if excluded >= self.helper_limit > 0 else "own" if own >= self.own_limit else ""
-        if over and not self.trip and (over == "helpers" or not depth):
+        if self.depth:
+            self.helpers += now - self.last
+        else:
+            self.own += now - self.last
+        self.last = now
+        over = ("helpers" if self.helpers >= self.helper_limit > 0
+                else "own" if self.own >= self.own_limit and not self.depth else "")
+        if over and not self.trip:
             self.channel.send({"op": "over", "id": self.call_id, "why": over})
             reply = self.channel.receive("extend")  # or never: the grader ends the call
             self.own_limit = float(reply.get("cpu", self.own_limit))
-            _limit_cpu(self.own_limit - own + self.helper_limit - excluded + 2)
-        own_left = self.own_limit - own
-        helper_left = self.helper_limit - excluded if self.helper_limit > 0 else own_left
-        if depth:  # only the stand-ins' time grows; an own limit already reached waits for their return
-            self._arm(helper_left if own_left > 0 else 0.0, helper_left)
-        else:
-            self._arm(own_left, helper_left)
-
-    @staticmethod
-    def _arm(*lefts):
-        signal.setitimer(signal.ITIMER_PROF, max(min(lefts), 0.005))
+            _limit_cpu(self.own_limit - self.own + self.helper_limit - self.helpers + 2)
+            self.last = time.process_time()
 
 
 def _student_lines(exc, path):
@@ -181,7 +169,7 @@ def make_oracle(channel, clock, name):
     """The reference's `name`, served by the grader: one round trip per call."""
 
     def oracle(*args):
-        clock.enter()
+        clock.depth += 1
         clock.trip = True
         try:
             channel.send({"op": "oracle", "fn": name, "args": [encode(a) for a in args]})
@@ -191,7 +179,7 @@ def make_oracle(channel, clock, name):
             return decode(reply["value"])
         finally:
             clock.trip = False
-            clock.leave()
+            clock.depth -= 1
 
     oracle.__name__ = name
     return oracle
@@ -203,14 +191,16 @@ def make_stand_in(clock, function, name):
     of array arguments, and its errors come out as RuntimeError."""
     import numpy as np
 
+    array = np.ndarray
+
     def stand_in(*args):
-        clock.enter()
+        clock.depth += 1
         try:
-            return function(*[a.copy() if type(a) is np.ndarray else a for a in args])
+            return function(*[a.copy() if type(a) is array else a for a in args])
         except Exception as exc:  # noqa: BLE001 - as the grader reports a served helper's error
             raise RuntimeError(f"{type(exc).__name__}: {exc}"[:300]) from None
         finally:
-            clock.leave()
+            clock.depth -= 1
 
     stand_in.__name__ = name
     return stand_in
