@@ -54,12 +54,17 @@ class Channel:
         while data:
             data = data[os.write(self.wfd, data):]
 
-    def receive(self, op=None):
-        """The next message (of that op, leaving others queued in order)."""
+    def receive(self, op=None, wait=True):
+        """The next message (of that op, leaving others queued in order);
+        without `wait`, None when none has arrived yet."""
+        import select
+
         while True:
             for i, message in enumerate(self.pending):
                 if op is None or message.get("op") == op:
                     return self.pending.pop(i)
+            if not wait and not select.select([self.rfd], [], [], 0)[0]:
+                return None
             chunk = os.read(self.rfd, 1 << 16)
             if not chunk:
                 os._exit(0)
@@ -76,10 +81,10 @@ class Clock:
     clock around each stand-in call, costs loop-style code that calls a
     stand-in 120000 times nothing; its error is a tick or so, and limits sit
     far from what real code needs. At a limit the worker tells the grader
-    ("over") and waits for its word: more time (the reference needs more for
-    this very call) or none (the grader then kills the worker). Student code
-    may disarm all this; the grader then stops the call by the CPU time it
-    reads from /proc itself, and the kernel's RLIMIT_CPU backs both.
+    ("over") and carries on; the grader answers with more time (the
+    reference needs more for this very call) or kills the worker. Student
+    code may disarm all this; the grader then stops the call by the CPU time
+    it reads from /proc itself, and the kernel's RLIMIT_CPU backs both.
     """
 
     TICK = 0.01
@@ -90,6 +95,7 @@ class Clock:
         self.running = False
         self.depth = 0  # inside stand-ins (the timer's handler only reads it)
         self.trip = False  # inside a round trip to the grader: the pipe is busy
+        self.told = False  # the grader was told of a limit and has not answered yet
         self.own = self.helpers = self.last = 0.0
 
     def start(self):
@@ -115,14 +121,18 @@ class Clock:
         else:
             self.own += now - self.last
         self.last = now
-        over = ("helpers" if self.helpers >= self.helper_limit > 0
-                else "own" if self.own >= self.own_limit and not self.depth else "")
-        if over and not self.trip:
-            self.channel.send({"op": "over", "id": self.call_id, "why": over})
-            reply = self.channel.receive("extend")  # or never: the grader ends the call
-            self.own_limit = float(reply.get("cpu", self.own_limit))
-            _limit_cpu(self.own_limit - self.own + self.helper_limit - self.helpers + 2)
-            self.last = time.process_time()
+        if self.trip:
+            return  # the pipe is in use: tell the grader at the next tick
+        if self.told:
+            reply = self.channel.receive("extend", wait=False)
+            if reply is not None:
+                self.told = False
+                self.own_limit = float(reply.get("cpu", self.own_limit))
+                _limit_cpu(self.own_limit - self.own + self.helper_limit - self.helpers + 2)
+        elif self.helpers >= self.helper_limit > 0 or self.own >= self.own_limit:
+            self.told = True
+            self.channel.send({"op": "over", "id": self.call_id,
+                               "why": "helpers" if self.helpers >= self.helper_limit > 0 else "own"})
 
 
 def _student_lines(exc, path):
@@ -270,6 +280,7 @@ def serve(channel, module, path, streams):
         reply["dropped"] = sum(s.dropped for s in streams)
         module.__dict__.update(saved)
         namespace.clear()
+        channel.pending = [m for m in channel.pending if m.get("op") != "extend"]  # answers that came too late
         channel.send(reply)
 
 
