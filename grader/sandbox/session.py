@@ -461,7 +461,10 @@ class _Watch:
 
     def __init__(self, session, cap, deadline):
         self.session, self.cap, self.deadline = session, cap, deadline
-        self.start = _session_cpu(session)
+        # Read at the first look, not now: most calls end long before it, and
+        # reading means a pass over /proc. The cap is a backstop; that first
+        # stretch (_POLL seconds at most) is never the difference.
+        self.start = None
         self.stopped = ""  # "cpu" or "wall" once the watch stopped the wait
 
     def pause(self, seconds):
@@ -473,9 +476,11 @@ class _Watch:
         self.deadline += 5 * seconds
 
     def over(self):
-        """Whether the session used more than the cap since the watch began."""
+        """Whether the session used more than the cap since the watch first looked."""
         used = _session_cpu(self.session)
-        if self.start is not None and used is not None and used - self.start > self.cap:
+        if self.start is None:
+            self.start = used
+        elif used is not None and used - self.start > self.cap:
             self.stopped = "cpu"
         return bool(self.stopped)
 
