@@ -4,11 +4,9 @@ time it needs for a call, and the source of the functions whose reference
 the manifest allows to be shown (to run as stand-ins inside the worker)."""
 from __future__ import annotations
 
-import ast
 import builtins
 import hashlib
 import importlib.util
-import inspect
 import time
 from pathlib import Path
 
@@ -53,6 +51,8 @@ class MemoReference:
             if key not in self.memo:
                 self.memo[key] = wire.encode(target(*args))
             return wire.decode(self.memo[key])  # a fresh copy each time
+
+        import inspect
 
         call.__signature__ = inspect.signature(target)
         setattr(self, fn, call)
@@ -125,6 +125,8 @@ class ShownReference:
     reference the student may not see."""
 
     def __init__(self, source: str, parts, where: str):
+        import ast
+
         tree = ast.parse(source)
         self.definitions: dict[str, tuple[int, str]] = {}  # name -> (position, source)
         self.imports: set[str] = set()
@@ -181,6 +183,8 @@ class ShownReference:
 
 
 def _literal(node) -> bool:
+    import ast
+
     try:
         ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -188,8 +192,10 @@ def _literal(node) -> bool:
     return True
 
 
-def _free_names(function: ast.FunctionDef) -> set[str]:
-    """Names `function` reads that it does not bind itself (globals or builtins)."""
+def _free_names(function) -> set[str]:
+    """Names `function` (an ast.FunctionDef) reads that it does not bind itself (globals or builtins)."""
+    import ast
+
     bound, read = set(), set()
     for node in ast.walk(function):
         if isinstance(node, ast.Name):

@@ -2,7 +2,6 @@
 sandbox, the reference, the verdicts so far, and the state of the test in hand."""
 from __future__ import annotations
 
-import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +69,8 @@ class Grading:
 
     def argnames(self, fn):
         if fn not in self._argnames:
+            import inspect  # not before the worker starts: it costs a few ms
+
             try:
                 self._argnames[fn] = list(inspect.signature(getattr(self.reference, fn, None)).parameters)
             except (TypeError, ValueError):
