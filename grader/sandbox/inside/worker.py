@@ -106,10 +106,11 @@ class Clock:
         signal.setitimer(signal.ITIMER_PROF, self.TICK, self.TICK)
 
     def stop(self):
-        """Stop counting; returns the student's own CPU seconds."""
-        self.running = False
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        self.own += time.process_time() - self.last
+        """Stop counting (if started); returns the student's own CPU seconds."""
+        if self.running:
+            self.running = False
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            self.own += time.process_time() - self.last
         return self.own
 
     def _tick(self, signum, frame):
@@ -258,15 +259,16 @@ def serve(channel, module, path, streams):
             s.budget, s.dropped = CAPTURE_LIMIT, 0
         fn = getattr(module, request["fn"], None)
         clock = Clock(channel, request.get("id"), request.get("cpu", 1.0), request.get("helper_cpu", 0.0))
-        stand_ins, namespace = _stand_ins(request, clock)
-        saved = {name: module.__dict__.get(name) for name in stand_ins}
-        module.__dict__.update(stand_ins)
-        args = [decode(a) for a in request["args"]]
+        saved, namespace = {}, {}
         start = time.perf_counter()
-        clock.start()
         try:
+            stand_ins, namespace = _stand_ins(request, clock)
+            saved = {name: module.__dict__.get(name, _MISSING) for name in stand_ins}
+            module.__dict__.update(stand_ins)
+            args = [decode(a) for a in request["args"]]
             if not callable(fn):
                 raise AttributeError(f"the module defines no function {request['fn']}()")
+            clock.start()
             value = fn(*args)
             own = clock.stop()
             reply = {"op": "result", "value": encode(value)}
@@ -278,10 +280,17 @@ def serve(channel, module, path, streams):
         reply["seconds"] = time.perf_counter() - start
         reply["cpu"] = own
         reply["dropped"] = sum(s.dropped for s in streams)
-        module.__dict__.update(saved)
+        for name, value in saved.items():  # the student's own functions back, as they were
+            if value is _MISSING:
+                module.__dict__.pop(name, None)
+            else:
+                module.__dict__[name] = value
         namespace.clear()
         channel.pending = [m for m in channel.pending if m.get("op") != "extend"]  # answers that came too late
         channel.send(reply)
+
+
+_MISSING = object()
 
 
 def main():
