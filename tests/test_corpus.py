@@ -233,6 +233,13 @@ def test_right_numbers_in_another_plain_container_get_full_marks(exercise, tmp_p
     assert result.score == 100
 
 
+def test_the_stable_sigmoid_from_the_issue_gets_full_marks_from_the_grade_command(make_submission, run_grade):
+    folder = make_submission(with_function(BASE, STABLE_WHERE), quiz_key_text())
+    proc = run_grade("exercise3", "--submission", folder)
+    assert proc.returncode == 0, proc.stderr
+    assert "Total: 100 / 100" in proc.stdout
+
+
 def test_a_column_for_a_flat_array_still_fails_with_a_hint_to_flatten(exercise, tmp_path):
     source = with_function(BASE, """
         def compute_gradient_logistic(X, y, w, b):
