@@ -4,8 +4,8 @@ Student code only ever runs in the worker process. A call sends plain-data
 arguments, counts the student's own CPU time against limits fitted to the
 work, drains (and caps) whatever the student prints, answers requests for the
 reference version of other functions ("oracles"), and decodes the reply into
-fresh values built here. Every string
-that comes from the worker is cleaned before it reaches a report.
+fresh values built here. Every string that comes from the worker is cleaned
+before it reaches a report.
 """
 import dataclasses
 import math
@@ -264,11 +264,11 @@ class Sandbox:
         """The reply to one call, counting its time as the student's own CPU time.
 
         The worker counts the call's CPU time, less what the reference stand-ins
-        took (they have `helper_seconds` of their own), and stops at a limit to
-        ask for more: the limit grows once, to `reference_multiple` times what
-        the reference needs for the same call when that is more than
-        `call_seconds`; otherwise the call has timed out. Time spent waiting for
-        the grader costs the worker no CPU. Should student code disarm the
+        took (they have `helper_seconds` of their own), and says so when it
+        reaches a limit ("over"): the limit grows once, to `reference_multiple`
+        times what the reference needs for the same call when that is more
+        than `call_seconds`; otherwise the call has timed out. Time spent
+        waiting for the grader costs the worker no CPU. Should student code disarm the
         worker's count, this process reads the worker's CPU time from the
         kernel and stops it a little over its limits; a call that waits rather
         than computes is stopped after `_wall_net` seconds of wall-clock time.
