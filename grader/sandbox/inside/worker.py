@@ -207,7 +207,9 @@ def make_stand_in(clock, function, name):
     def stand_in(*args):
         clock.depth += 1
         try:
-            return function(*[a.copy() if type(a) is array else a for a in args])
+            if array in map(type, args):  # copies only when there is an array to copy
+                args = [a.copy() if type(a) is array else a for a in args]
+            return function(*args)
         except Exception as exc:  # noqa: BLE001 - as the grader reports a served helper's error
             raise RuntimeError(f"{type(exc).__name__}: {exc}"[:300]) from None
         finally:
