@@ -1,13 +1,15 @@
 """Speed and memory benchmark of the grader (not part of the test suite).
 
-    python bench/run.py [--label NAME] [--students 200] [--repeat 15]
+    python bench/run.py [--label NAME] [--students 200] [--repeat 15] [--jobs 1,2]
 
 Builds a realistic set of exercise3 submissions in a temporary folder
 (correct in four styles, one realistic bug each, a few hostile ones), then
 measures with the real `grade` command:
 
 - single verdict: wall time of `grade exercise3 --submission DIR` for a correct
-  vectorized submission, terminal report only, then with --html;
+  vectorized submission, terminal report only, then with --html; and per
+  kind: correct, a wrong sigmoid, a wrong cost (vectorized and loop-style),
+  and an endless loop;
 - batch throughput over the mixed set and over vectorized submissions only,
   at --jobs 1 and --jobs 2, with the bound set by the student code's own
   compute time (sum of time inside student calls / jobs);
@@ -57,8 +59,13 @@ HOSTILE = {
 KEY = (ROOT / "solutions" / "exercise3" / "quiz_key.toml").read_text()
 
 
+LOOPS = (CORPUS / "correct_loops.py").read_text()
+
+
 def build(folder: Path, count: int, only_vectorized: bool = False) -> list[str]:
-    """Write `count` student folders; returns their kinds (for the report)."""
+    """Write `count` student folders; returns their kinds (for the report):
+    a correct style's name, "vectorized: BUG" or "loops: BUG" (one bug in the
+    vectorized or the loop-style submission), or a hostile kind."""
     styles = sorted(CORPUS.glob("correct_*.py"))
     kinds = []
     for i in range(count):
@@ -69,7 +76,9 @@ def build(folder: Path, count: int, only_vectorized: bool = False) -> list[str]:
             kind, source = path.stem, path.read_text()
         elif i % 20 < 19:
             name = sorted(BUGS)[i % len(BUGS)]
-            kind, source = name, with_function(BASE, BUGS[name][1])
+            loops = (i // 20 + i) % 2 == 1  # half the buggy students write loops
+            kind = f"{'loops' if loops else 'vectorized'}: {name}"
+            source = with_function(LOOPS if loops else BASE, BUGS[name][1])
         else:
             name = sorted(HOSTILE)[(i // 20) % len(HOSTILE)]
             kind, source = name, with_function(BASE, HOSTILE[name])
@@ -79,6 +88,16 @@ def build(folder: Path, count: int, only_vectorized: bool = False) -> list[str]:
         (student / "quiz.toml").write_text(KEY)
         kinds.append(kind)
     return kinds
+
+
+def group(kind: str) -> str | None:
+    """The group a kind is compared in: correct or with a wrong sigmoid or cost, loops or vectorized."""
+    if kind.startswith("correct_"):
+        return "loops, correct" if kind == "correct_loops" else "vectorized, correct"
+    style, _, bug = kind.partition(": ")
+    if bug in BUGS and BUGS[bug][0] in ("sigmoid", "compute_cost_logistic"):
+        return f"{style}, wrong sigmoid or cost"
+    return None
 
 
 def grade_cmd(*args) -> list[str]:
@@ -111,20 +130,54 @@ def single_verdicts(tmp: Path, repeat: int) -> dict:
 
 def batch(tmp: Path, name: str, count: int, jobs: int, only_vectorized: bool) -> dict:
     subs = tmp / f"{name}-subs"
-    if not subs.exists():
-        build(subs, count, only_vectorized)
+    kinds = build(subs, count, only_vectorized) if not subs.exists() else None
+    if kinds is not None:
+        (subs.parent / f"{name}-kinds.json").write_text(json.dumps(kinds))
+    kinds = json.loads((subs.parent / f"{name}-kinds.json").read_text())
     out = tmp / f"{name}-out-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     wall = timed(grade_cmd("batch", "exercise3", subs, "--out", out, "--jobs", jobs))
-    reports = [json.loads(p.read_text()) for p in out.glob("*/report.json")]
-    inside = [r.get("student_seconds", 0.0) for r in reports]
-    graded = [r for r in reports if r.get("status") == "graded"]
+    reports = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/report.json")}
+    inside = [r.get("student_seconds", 0.0) for r in reports.values()]
+    graded = [r for r in reports.values() if r.get("status") == "graded"]
+    per_group: dict[str, list] = {}
+    for student, report in reports.items():
+        kind_group = group(kinds[int(student[1:])])
+        if kind_group and report.get("status") == "graded":
+            per_group.setdefault(kind_group, []).append(report["seconds"])
     return {
         "name": name, "jobs": jobs, "count": len(reports), "graded": len(graded), "wall": wall,
         "rate": len(reports) / wall, "student_total": sum(inside),
         "bound": sum(inside) / jobs,
         "overhead_ms": 1000 * (wall * jobs / len(reports) - statistics.mean(inside)),
+        "groups": {g: statistics.median(v) for g, v in per_group.items()},
     }
+
+
+KINDS = {  # one submission per group of the mixed class, for single verdicts
+    "vectorized, correct": BASE,
+    "vectorized, wrong sigmoid": with_function(BASE, BUGS["sigmoid_sign_flipped"][1]),
+    "vectorized, wrong cost": with_function(BASE, BUGS["cost_missing_1_over_m"][1]),
+    "loops, correct": LOOPS,
+    "loops, wrong sigmoid": with_function(LOOPS, BUGS["sigmoid_sign_flipped"][1]),
+    "loops, wrong cost": with_function(LOOPS, BUGS["cost_missing_1_over_m"][1]),
+    "an endless loop (hostile)": with_function(BASE, HOSTILE["loops_forever"]),
+}
+
+
+def single_by_kind(tmp: Path, repeat: int) -> dict:
+    """Median single verdict (the `grade` command) per kind, kinds alternated."""
+    folders = {}
+    for i, (kind, source) in enumerate(KINDS.items()):
+        folders[kind] = tmp / f"kind{i}"
+        folders[kind].mkdir()
+        (folders[kind] / "logistic_regression.py").write_text(source)
+        (folders[kind] / "quiz.toml").write_text(KEY)
+    times = {kind: [] for kind in KINDS}
+    for _ in range(repeat):
+        for kind, folder in folders.items():
+            times[kind].append(timed(grade_cmd("exercise3", "--submission", folder)))
+    return {kind: statistics.median(t) for kind, t in times.items()}
 
 
 LAB_RUN = """
@@ -191,14 +244,16 @@ def main():
     parser.add_argument("--label", default="run")
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--jobs", default="1,2", help="the batches' --jobs values, comma-separated")
     args = parser.parse_args()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
         scaling = machine_scaling()
         single = single_verdicts(tmp, args.repeat)
-        batches = [batch(tmp, kind, args.students, jobs, kind == "vectorized")
-                   for kind in ("mixed", "vectorized") for jobs in (1, 2)]
+        kinds = single_by_kind(tmp, max(3, args.repeat // 3))
+        batches = [batch(tmp, kind, args.students, int(jobs), kind == "vectorized")
+                   for kind in ("mixed", "vectorized") for jobs in args.jobs.split(",")]
         mem = memory()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -206,7 +261,8 @@ def main():
         f"### {args.label}",
         "",
         f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average before: {load}. "
-        f"Command: `{Path(sys.executable).name} bench/run.py --label {args.label}`"
+        f"Command: `{Path(sys.executable).name} bench/run.py --label {args.label} --students {args.students} "
+        f"--repeat {args.repeat} --jobs {args.jobs}`"
         f" ({'a venv' if sys.prefix != sys.base_prefix else 'no venv'}; PYTHONDONTWRITEBYTECODE="
         f"{os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})",
         "",
@@ -227,6 +283,23 @@ def main():
             f"| {b['name']} | {b['jobs']} | {b['count']} | {b['wall']:.1f} s | {b['rate']:.2f} | {b['bound']:.1f} s | "
             f"{b['wall'] / b['bound']:.2f} | {b['overhead_ms']:.0f} ms |"
         )
+    walls = {(b["name"], b["jobs"]): b["wall"] for b in batches}
+    for jobs in args.jobs.split(","):
+        lines.append(f"\nMixed class / all-correct class at --jobs {jobs}: "
+                     f"{walls[('mixed', int(jobs))] / walls[('vectorized', int(jobs))]:.2f}x")
+    lines += ["", f"Single verdicts by kind (the `grade` command, median of {max(3, args.repeat // 3)}):", "",
+              "| kind | median | / correct of its style |", "|---|---|---|"]
+    for kind, seconds in kinds.items():
+        style = "loops" if kind.startswith("loops") else "vectorized"
+        lines.append(f"| {kind} | {seconds:.3f} s | {seconds / kinds[f'{style}, correct']:.2f}x |")
+    for b in batches:
+        if b["name"] == "mixed" and b["groups"]:
+            lines += ["", f"Mixed batch at --jobs {b['jobs']}, median seconds grading one student (in the batch, "
+                      "without the process start), by group:", ""]
+            for name, seconds in sorted(b["groups"].items()):
+                style = name.split(",")[0]
+                base = b["groups"].get(f"{style}, correct")
+                lines.append(f"- {name}: {seconds:.3f} s" + (f" ({seconds / base:.2f}x)" if base else ""))
     report = "\n".join(lines) + "\n"
     print(report)
     (ROOT / "bench" / f"results-{args.label}.md").write_text(report)

@@ -30,6 +30,9 @@ class Part:
     # Argument lists, as in the manifest, of long calls a test makes (the lab's
     # training run): started before the tests are collected.
     early_calls: tuple = field(default=(), compare=False)
+    # The part's reference may be shown to students (the lab gives it): standing
+    # in for a wrong function, it runs inside the worker instead of in the grader.
+    public_reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
         parts = [
             Part(str(p["name"]), str(p.get("function", p["name"])), _number(p["points"], "points"),
                  str(p.get("suite", f"test_{p['name']}.py")),
-                 tuple(_early_call(a) for a in _list(p, "early_calls")))
+                 tuple(_early_call(a) for a in _list(p, "early_calls")), _flag(p, "public_reference"))
             for p in _tables(data, "parts", required=True)
         ]
         quiz = _table(data, "quiz")
@@ -195,6 +198,13 @@ def _tables(data: dict, key: str, required: bool = False) -> list:
     return found
 
 
+
+
+def _flag(table: dict, key: str) -> bool:
+    value = table.get(key, False)
+    if type(value) is not bool:
+        raise TypeError(f"{key} must be true or false")
+    return value
 def _early_call(args) -> list:
     if not isinstance(args, list):
         raise TypeError("an entry of early_calls must be a list of arguments")

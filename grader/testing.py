@@ -129,6 +129,34 @@ def _all_real_scalars(values) -> bool:
     return set(map(type, values)) <= _PLAIN_SCALARS or all(_is_real_scalar(v) for v in values)
 
 
+def _as_array(got, ndim):
+    """`got` as a float array when it is plain numbers: a list or tuple of them
+    (nested for more dimensions), or a number where a 0-d array is expected.
+    Anything else (objects, subclasses, ragged lists) comes back unchanged."""
+    if ndim == 0 and _is_real_scalar(got):
+        return np.asarray(float(got))
+    if type(got) not in (list, tuple) or not _plain_nested(got, 0):
+        return got
+    try:
+        return np.array(got, dtype=np.float64)
+    except ValueError:  # ragged
+        return got
+
+
+def _plain_nested(value, depth) -> bool:
+    if type(value) in (list, tuple):
+        return depth < 32 and all(_plain_nested(v, depth + 1) for v in value)
+    return type(value) in _PLAIN_SCALARS
+
+
+def _reshape_hint(got, expected) -> str:
+    if got.size != expected.size:
+        return ""
+    if expected.ndim == 1:
+        return ": the right number of values in another shape; flatten it (np.ravel(a), or a.reshape(-1))"
+    return f": the right number of values in another shape; reshape it to {expected.shape}"
+
+
 def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=True) -> str | None:
     """Why `got` does not match `expected` (type, shape, then values), or None.
 
@@ -149,9 +177,12 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=T
         return None
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
-            return f"{label}: expected a numpy array of shape {expected.shape}, got {_kind(got)}"
+            # Plain numbers in a list (or a number for a 0-d array) are judged by value.
+            got = _as_array(got, expected.ndim)
+            if not isinstance(got, np.ndarray):
+                return f"{label}: expected a numpy array of shape {expected.shape}, got {_kind(got)}"
         if got.shape != expected.shape:
-            return f"{label}: expected shape {expected.shape}, got shape {got.shape}"
+            return f"{label}: expected shape {expected.shape}, got shape {got.shape}{_reshape_hint(got, expected)}"
         if got.dtype.kind not in "biuf":
             return f"{label}: expected numbers, got dtype {got.dtype}"
         if not values:

@@ -4,6 +4,7 @@ killed with SIGKILL and resumed, the canary, and --force."""
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -47,7 +48,7 @@ def course(tmp_path_factory):
     for folder in ("exercises", "solutions"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     manifest = root / "exercises" / "exercise3" / "exercise.toml"
-    manifest.write_text(manifest.read_text().replace("call_seconds = 5", f"call_seconds = {CALL_SECONDS}"))
+    manifest.write_text(re.sub(r"(?m)^call_seconds = .*$", f"call_seconds = {CALL_SECONDS}", manifest.read_text()))
     return root
 
 

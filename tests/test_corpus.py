@@ -2,9 +2,12 @@
 different styles get full marks; each realistic bug loses points in the part
 that holds it, and only there, with a message that names the mistake."""
 import ast
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ROOT, quiz_key_text
 
@@ -179,21 +182,140 @@ def test_failure_says_which_reference_functions_stood_in(exercise, tmp_path):
     assert result.part("gradient_descent").score == 20
 
 
-def test_a_loop_style_lab_run_slowed_by_the_reference_sigmoid_costs_nothing_in_descent(exercise, tmp_path):
-    """Loops call sigmoid once per example: with the reference's sigmoid standing
-    in for a wrong one, the lab's 10000-step run needs 120000 round trips to the
-    grader and cannot finish in time. That test is then not counted (the run
-    finishes with the student's own functions), and the other descent tests,
-    short runs, decide the part: the sigmoid mistake costs only sigmoid."""
-    loops = (CORPUS / "correct_loops.py").read_text()
-    source = with_function(loops, BUGS["sigmoid_sign_flipped"][1])
-    result = grade_source(exercise, tmp_path / "loops_sign", source)
+LOOPS = (CORPUS / "correct_loops.py").read_text()
+
+
+@pytest.mark.parametrize("bug", ["sigmoid_sign_flipped", "cost_missing_1_over_m"])
+def test_a_loop_style_lab_run_with_a_reference_stand_in_is_judged_on_its_own_merit(exercise, tmp_path, bug):
+    """Loops call sigmoid once per example and the cost once per step: the lab's
+    10000-step run calls a wrong one's stand-in 120000 (or 10000) times. Their
+    time is not the student's, so the run is counted like any other, and passes:
+    the mistake costs only its own part. It also proves the stand-in ran: with
+    the student's own function the lab's figures come out wrong."""
+    part = BUGS[bug][0]
+    result = grade_source(exercise, tmp_path / bug, with_function(LOOPS, BUGS[bug][1]))
     scores = {p.name: p.score for p in result.parts}
-    assert scores["sigmoid"] < 15
-    assert {n: s for n, s in scores.items() if n != "sigmoid"} == {
-        "compute_cost_logistic": 20, "compute_gradient_logistic": 25, "gradient_descent": 20, "quiz": 20}
+    assert scores[part] < result.part(part).max_score
+    assert {n: s for n, s in scores.items() if n != part} == {
+        n: m for n, m in {"sigmoid": 15, "compute_cost_logistic": 20, "compute_gradient_logistic": 25,
+                          "gradient_descent": 20, "quiz": 20}.items() if n != part}
     descent = result.part("gradient_descent").tests
-    uncounted = [t for t in descent if t.max_score == 0]
-    assert [t.name for t in uncounted] == ["the lab's run: alpha 0.1, 10000 iterations from w = [0, 0], b = 0"]
-    assert uncounted[0].message.startswith("not counted: with the reference's sigmoid() standing in for yours")
-    assert all(t.passed for t in descent if t.max_score)
+    assert all(t.passed and t.max_score > 0 for t in descent)
+
+
+# -- numbers, not containers ------------------------------------------------------------------
+
+STABLE_WHERE = """
+    def sigmoid(z):
+        z = np.asarray(z, dtype=float)
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))"""
+ZERO_D = """
+    def sigmoid(z):
+        return np.asarray(1 / (1 + np.exp(-np.asarray(z, dtype=float))))"""
+GRADIENT_AS_LIST = """
+    def compute_gradient_logistic(X, y, w, b):
+        err = sigmoid(X @ w + b) - y
+        return float(np.mean(err)), [float(v) for v in X.T @ err / len(y)]"""
+PAIR_AS_LIST = """
+    def compute_gradient_logistic(X, y, w, b):
+        err = sigmoid(X @ w + b) - y
+        return [np.mean(err), list(X.T @ err / len(y))]"""
+
+
+# What a student who returns lists writes in their own descent.
+DESCENT_OF_LISTS = BASE.replace("w - alpha * dw", "w - alpha * np.asarray(dw)")
+
+
+@pytest.mark.parametrize("replacement", [STABLE_WHERE, ZERO_D, GRADIENT_AS_LIST, PAIR_AS_LIST],
+                         ids=["stable np.where sigmoid", "0-d array sigmoid", "dj_dw as a list", "a list of lists"])
+def test_right_numbers_in_another_plain_container_get_full_marks(exercise, tmp_path, replacement):
+    result = grade_source(exercise, tmp_path / "sub", with_function(DESCENT_OF_LISTS, replacement))
+    failing = [f"{p.name}/{t.name}: {t.message}" for p in result.parts for t in p.tests if not t.passed]
+    assert failing == []
+    assert result.score == 100
+
+
+def test_the_stable_sigmoid_from_the_issue_gets_full_marks_from_the_grade_command(make_submission, run_grade):
+    folder = make_submission(with_function(BASE, STABLE_WHERE), quiz_key_text())
+    proc = run_grade("exercise3", "--submission", folder)
+    assert proc.returncode == 0, proc.stderr
+    assert "Total: 100 / 100" in proc.stdout
+
+
+def test_a_column_for_a_flat_array_still_fails_with_a_hint_to_flatten(exercise, tmp_path):
+    source = with_function(BASE, """
+        def compute_gradient_logistic(X, y, w, b):
+            err = sigmoid(X @ w + b) - y
+            return float(np.mean(err)), (X.T @ err / len(y)).reshape(-1, 1)""")
+    result = grade_source(exercise, tmp_path / "column", source)
+    assert result.part("compute_gradient_logistic").score == 0
+    first = result.part("compute_gradient_logistic").tests[0].message
+    assert "expected shape (2,), got shape (2, 1): the right number of values in another shape; flatten it" in first
+
+
+@pytest.mark.parametrize("got, expected, verdict", [
+    ([0.5, 0.25], np.array([0.5, 0.25]), None),
+    ((1, np.float32(2.0)), np.array([1.0, 2.0]), None),
+    ([[1.0], [2.0]], np.array([[1.0], [2.0]]), None),
+    (0.5, np.asarray(0.5), None),
+    (np.asarray(0.5), 0.5, None),
+    ([0.5, 0.3], np.array([0.5, 0.25]), "the result: expected [0.5 , 0.25], got [0.5, 0.3] (1 of 2 values differ)"),
+    ([1.0, 2.0], np.array([[1.0], [2.0]]), "the result: expected shape (2, 1), got shape (2,): the right number of "
+                                           "values in another shape; reshape it to (2, 1)"),
+    ([[1.0], [2.0, 3.0]], np.array([1.0, 2.0]), "the result: expected a numpy array of shape (2,), got a list"),
+    ([True, False], np.array([1.0, 0.0]), "the result: expected a numpy array of shape (2,), got a list"),
+    ([0.5], 0.5, "the result: expected a number, got a list"),
+    (np.array([0.5]), 0.5, "the result: expected a number, got an array of shape (1,)"),
+    (np.array([1, "a"], dtype=object), np.array([1.0, 2.0]), "the result: expected numbers, got dtype object"),
+], ids=repr)
+def test_plain_numbers_are_judged_by_value_and_shapes_still_count(got, expected, verdict):
+    from grader.testing import problem
+
+    assert problem(got, expected, "") == verdict
+
+
+def test_a_float_subclass_in_a_list_is_still_the_wrong_type():
+    from grader.sandbox.wire import Opaque
+    from grader.testing import problem
+
+    assert problem([0.5, Opaque("m.Cost", "")], np.array([0.5, 0.25]), "") == \
+        "the result: expected a numpy array of shape (2,), got a list"
+
+
+# -- verdicts that never depend on the machine -----------------------------------------------
+
+STEADY = {
+    "vectorized, sigmoid sign flipped": with_function(BASE, BUGS["sigmoid_sign_flipped"][1]),
+    "vectorized, cost without 1/m": with_function(BASE, BUGS["cost_missing_1_over_m"][1]),
+    "vectorized, descent not simultaneous": with_function(BASE, BUGS["descent_not_simultaneous"][1]),
+    "loops, sigmoid sign flipped": with_function(LOOPS, BUGS["sigmoid_sign_flipped"][1]),
+    "loops, sigmoid with math.exp": with_function(LOOPS, BUGS["sigmoid_math_exp"][1]),
+    "loops, cost without 1/m": with_function(LOOPS, BUGS["cost_missing_1_over_m"][1]),
+    "loops, dj_dw without 1/m": with_function(LOOPS, BUGS["gradient_dw_missing_1_over_m"][1]),
+}
+
+
+def verdicts(result):
+    return {(p.name, t.name): (t.passed, t.score, t.max_score, t.message) for p in result.parts for t in p.tests}
+
+
+def test_verdicts_are_the_same_on_a_busy_machine(exercise, tmp_path):
+    """One-bug submissions, loop-style ones among them (their lab runs call a
+    wrong function's stand-in thousands of times), graded alone and again while
+    two CPU-bound processes keep both cores busy: every test's verdict, score
+    and message are the same."""
+    quiet = {name: verdicts(grade_source(exercise, tmp_path / f"quiet{i}", source))
+             for i, (name, source) in enumerate(STEADY.items())}
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        busy = {name: verdicts(grade_source(exercise, tmp_path / f"busy{i}", source))
+                for i, (name, source) in enumerate(STEADY.items())}
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    for name in STEADY:
+        assert busy[name] == quiet[name], name
+    # Not a vacuous comparison: each submission lost points, and only some.
+    assert all(0 < sum(s for _, s, _, _ in v.values()) < 100 for v in quiet.values())

@@ -41,7 +41,7 @@ module = "{module}"   # the file students edit: {module}.py
 points = {PART_POINTS + QUIZ_POINTS}   # the total; `grade check` verifies that parts and quiz add up to it
 
 [limits]
-call_seconds = 5      # wall-clock limit for one call of a student function
+call_seconds = 1      # CPU seconds a call may take (or reference_multiple x the reference's, if more)
 memory_mb = 1024      # address-space limit of the worker process
 
 # Parts, graded in this order. Each names the function it grades and its hidden

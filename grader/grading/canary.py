@@ -37,7 +37,9 @@ def canary_problems(result: GradeResult) -> list[str]:
 def run(exercise: Exercise, hide: tuple = (), figures: bool = False) -> tuple[GradeResult, list[str]]:
     """Grade the reference as a student would be; returns the result and every
     problem found (empty when all is well), the figures' too when drawn."""
-    result = grade(exercise, reference_submission(exercise), student="(reference canary)", hide=hide, figures=figures)
+    # Early calls always: whether each is one a test makes is part of the check.
+    result = grade(exercise, reference_submission(exercise), student="(reference canary)", hide=hide, figures=figures,
+                   early_calls=True)
     problems = canary_problems(result)
     if figures:
         from .figures import figure_problems

@@ -13,11 +13,12 @@ from .hints import add_notebook_hints
 from .quiz import check_answers, grade_quiz, load_key
 from .reference import load_reference
 from .state import Grading
-from .suites import Suites, suites_for
+from .suites import Suites, collected, suites_for
 
 
 def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (),
-          public: bool | None = None, fail_fast: bool = False, figures: bool = False) -> GradeResult:
+          public: bool | None = None, fail_fast: bool = False, figures: bool = False,
+          early_calls: bool | None = None) -> GradeResult:
     """Grade `submission`: hidden suites when the solutions are present, else the public checks.
 
     `fail_fast` stops at the first failed test: the verdict "not full marks" is
@@ -25,6 +26,9 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
 
     With `figures`, the data of the figures the exercise declares (values from
     the student's functions and the reference's) is kept in `artifacts["figures"]`.
+
+    `early_calls`: send the manifest's early calls (None: only while the
+    suites still have to be collected, the work they overlap with).
     """
     started = time.perf_counter()
     if public is None:
@@ -38,7 +42,11 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
         reference = None if public else load_reference(exercise.reference_file)
         figures = figures and not public and bool(exercise.plots)
         grading = Grading(exercise, submission, sandbox, reference, public, remember=figures)
-        grading.start_early()
+        if early_calls or (early_calls is None and not suites_ready(exercise, public)):
+            # The worker runs the long calls while the tests are collected. Once
+            # they are (a batch), there is nothing to overlap, and an early call
+            # is wasted whenever a wrong function's stand-in changes the call.
+            grading.start_early()
         suites = suites_of(exercise, public)  # collected while the worker starts (or long before, in a batch)
         failed_import = sandbox.wait_ready()
         if failed_import is None and suites:
@@ -68,9 +76,19 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
 
 def suites_of(exercise: Exercise, public: bool) -> Suites | None:
     """The collected suites of the exercise's parts: the hidden ones, or the public checks."""
-    folder = exercise.public_suites if public else exercise.hidden_suites
-    files = [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
+    folder, files = _suite_files(exercise, public)
     return suites_for(folder, files) if files else None
+
+
+def suites_ready(exercise: Exercise, public: bool) -> bool:
+    """Whether this process has collected those suites already."""
+    folder, files = _suite_files(exercise, public)
+    return bool(files) and collected(folder, files)
+
+
+def _suite_files(exercise: Exercise, public: bool):
+    folder = exercise.public_suites if public else exercise.hidden_suites
+    return folder, [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
 
 
 def _private_paths(exercise: Exercise, extra) -> list:

@@ -31,7 +31,6 @@ class Verdict:
     passed: bool
     message: str = ""
     output: str = ""  # what the student's code printed
-    counted: bool = True  # False: the part's other tests decide its points
     hint: str = ""  # the known mistake's advice (also in the message)
     cause: str = ""  # what a failed call came down to (see hints.failure_cause)
 
@@ -143,25 +142,13 @@ class GraderPlugin:
         wrong ones. A student whose helpers are wrong in a consistent way (say
         both return (dj_dw, dj_db)) may have this part right all the same: run
         the test once more on the student's own functions, and count it as
-        passed if it passes so. Otherwise say which functions stood in.
-
-        One case is judged on the part's other tests instead: the run timed
-        out only because of the round trips to the reference standing in (a
-        loop calling sigmoid 120000 times in the lab's run), and with the
-        student's own functions it finishes (wrong, by their mistake)."""
-        test = self.grading.test
-        stand_ins = ", ".join(f"{n}()" for n in sorted(test.stand_ins))
-        slowed = any(o.helpers for o in test.timeouts)
+        passed if it passes so. Otherwise say which functions stood in."""
+        stand_ins = ", ".join(f"{n}()" for n in sorted(self.grading.test.stand_ins))
         with self.grading.own_functions_only():
             try:
                 item.runtest()
                 return Verdict(True)
             except Exception:  # noqa: BLE001 - the retry failing leaves the first verdict as it was
-                if slowed and not test.timeouts:
-                    return Verdict(False, f"not counted: with the reference's {stand_ins} standing in for yours, "
-                                   "this run needs more round trips to the grader than its time allows; "
-                                   "with yours it finishes, but yours were judged wrong in their own part. "
-                                   "The other tests of this part decide its points.", verdict.output, counted=False)
                 note = (f"\nnote: {stand_ins} of the reference stood in for yours here "
                         "(judged wrong in its own part); with yours, this test fails too")
                 return replace(verdict, message=verdict.message + note)
@@ -211,8 +198,6 @@ def make_result(item, verdict: Verdict, hidden: bool) -> TestResult:
     """The TestResult of one test: its weight rides in max_score until the part scales it to points."""
     marker = item.get_closest_marker("points")
     weight = float(marker.args[0]) if marker and marker.args else 1.0
-    if not verdict.counted:
-        weight = 0.0  # the part's points go to its other tests
     hidden = hidden and item.get_closest_marker("visible") is None
     return TestResult(test_name(item), verdict.passed, 0.0, weight, verdict.message, hidden, verdict.output,
                       verdict.hint, verdict.cause)

@@ -2,7 +2,6 @@
 sandbox, the reference, the verdicts so far, and the state of the test in hand."""
 from __future__ import annotations
 
-import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,7 @@ from ..errors import GraderError
 from ..results import TestResult
 from ..sandbox.session import Sandbox
 from ..submissions.load import Submission
-from .reference import call_key
+from .reference import call_key, reference_seconds, shown_reference
 
 
 @dataclass
@@ -20,7 +19,6 @@ class TestState:
     """What the calls of the test in hand left behind, for the plugin's verdict on it."""
 
     stand_ins: set[str] = field(default_factory=set)  # reference functions that stood in for the student's
-    timeouts: list = field(default_factory=list)  # outcomes of its calls that timed out
     own_only: bool = False  # while a failed test is retried on the student's own functions
 
 
@@ -44,6 +42,8 @@ class Grading:
         # running it again.
         self.memo: dict | None = {} if remember else None
         self.early: dict[str, tuple] = {}  # call key -> (ticket, fn) of an early call not taken yet
+        # The reference functions of the parts whose reference may be shown: they stand in inside the worker.
+        self.shown = shown_reference(exercise) if reference is not None else None
 
     def start_early(self) -> None:
         """Send the parts' declared long calls now, so the worker runs them while
@@ -54,7 +54,7 @@ class Grading:
         for part in self.exercise.parts:
             for raw in part.early_calls:
                 args = tuple(np.array(a) if isinstance(a, list) else a for a in raw)
-                ticket = self.sandbox.call_early(part.function, args)
+                ticket = self.sandbox.call_early(part.function, args, self._seconds_for(part.function, args))
                 self.early[call_key(part.function, args, [])] = (ticket, part.function)
 
     def unused_early(self) -> list[str]:
@@ -69,6 +69,8 @@ class Grading:
 
     def argnames(self, fn):
         if fn not in self._argnames:
+            import inspect  # not before the worker starts: it costs a few ms
+
             try:
                 self._argnames[fn] = list(inspect.signature(getattr(self.reference, fn, None)).parameters)
             except (TypeError, ValueError):
@@ -84,18 +86,20 @@ class Grading:
 
     def call(self, part, fn, args):
         # No double jeopardy: the functions of the parts before this one that
-        # were not judged correct are served by the reference, from this
-        # trusted process. Never later parts: a later function could give away
-        # this part's answer (sigmoid(z) is exp(-cost) of a one-point data set).
+        # were not judged correct are replaced by the reference's: run inside
+        # the worker where the manifest says that part's reference may be
+        # shown, else served from this trusted process. Never later parts: a
+        # later function could give away this part's answer (sigmoid(z) is
+        # exp(-cost) of a one-point data set).
         oracles = [] if self.test.own_only else self._oracles(part)
         self.test.stand_ins.update(oracles)
+        shown = [n for n in oracles if self.shown and n in self.shown.functions]
         key = call_key(fn, args, oracles) if self.early or self.memo is not None else None
         ticket, _ = self.early.pop(key, (None, None)) if self.early else (None, None)
         outcome = self.sandbox.take_early(ticket) if ticket else None
         if outcome is None:
-            outcome = self.sandbox.call(fn, args, oracles, self._oracle)
-        if outcome.kind == "timeout":
-            self.test.timeouts.append(outcome)
+            outcome = self.sandbox.call(fn, args, [n for n in oracles if n not in shown], self._oracle,
+                                        self.shown.bundle(shown) if shown else None, self._seconds_for(fn, args))
         self.student_seconds += outcome.seconds
         if self.memo is not None:
             self.memo[key] = outcome
@@ -120,6 +124,15 @@ class Grading:
     def _oracle(self, fn, args):
         return getattr(self.reference.module, fn)(*args)
 
+    def _seconds_for(self, fn, args):
+        """What the sandbox asks when a call outgrows `call_seconds`: the CPU
+        time the reference needs for the same call. Public checks have no
+        reference: as if it needed `call_seconds` (so a call gets
+        `call_seconds` times `reference_multiple`)."""
+        if self.reference is None:
+            return lambda: self.exercise.limits.call_seconds
+        return lambda: reference_seconds(self.reference, fn, args)
+
     def begin_test(self) -> None:
         """A new test starts: nothing has stood in and nothing has timed out yet."""
         self.test = TestState()
@@ -127,7 +140,6 @@ class Grading:
     @contextmanager
     def own_functions_only(self):
         """While inside, calls run on the student's own functions, with no reference standing in."""
-        self.test.timeouts = []
         self.test.own_only = True
         try:
             yield

@@ -64,11 +64,20 @@ class Suites:
 
 def suites_for(folder: Path, files: list[Path]) -> Suites:
     """The process's `Suites` for these files, collected on first use (and again when a file changed)."""
-    key = (str(folder), tuple((str(f), f.stat().st_mtime_ns) for f in files),
-           tuple((str(f), f.stat().st_mtime_ns) for f in folder.glob("conftest.py")))
+    key = _key(folder, files)
     if key not in _SESSIONS:
         _SESSIONS[key] = Suites(folder, files)
     return _SESSIONS[key]
+
+
+def collected(folder: Path, files: list[Path]) -> bool:
+    """Whether `suites_for` has these suites ready (collecting them takes no time then)."""
+    return _key(folder, files) in _SESSIONS
+
+
+def _key(folder: Path, files: list[Path]) -> tuple:
+    return (str(folder), tuple((str(f), f.stat().st_mtime_ns) for f in files),
+            tuple((str(f), f.stat().st_mtime_ns) for f in folder.glob("conftest.py")))
 
 
 class _IsolatedImports:

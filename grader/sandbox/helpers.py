@@ -1,5 +1,6 @@
 """Serving the reference versions of earlier parts' functions to a student's
-call, from the trusted process ("no double jeopardy"), within bounds."""
+call, from the trusted process ("no double jeopardy"), within bounds. The
+time bound counts this process's CPU time, so it holds whatever the load."""
 import os
 import resource
 import signal
@@ -20,7 +21,7 @@ class _OutOfTime(BaseException):
 class HelperGuard:
     """Serves the reference helpers of one call, within bounds: only the
     helpers named for the call, on plain-data arguments of bounded size, for
-    `seconds` in all, with at most `memory_mb` more address space.
+    `seconds` of CPU time in all, with at most `memory_mb` more address space.
 
     The time and memory guards act on this whole process, so they are only
     set when it runs a single thread (the command line); elsewhere the names
@@ -40,7 +41,7 @@ class HelperGuard:
         name = message.get("fn")
         if type(name) is not str or name not in self.allowed:
             return {"error": f"no reference helper {clean(name, 60)!s} for this call"}
-        started = time.monotonic()
+        started = time.process_time()
         try:
             args = [wire.decode(a) for a in _list(message.get("args"))]
             if _items(args) > ORACLE_MAX_ITEMS:
@@ -53,18 +54,18 @@ class HelperGuard:
         except Exception as exc:  # noqa: BLE001 - unreadable arguments, or ones the reference cannot take
             return {"error": clean(f"{type(exc).__name__}: {exc}", 300)}
         finally:
-            self.spare -= time.monotonic() - started
+            self.spare -= time.process_time() - started
 
     def _run(self, fn):
         if self.spare <= 0:
             raise _OutOfTime()
         if not self._arm():
             return fn()
-        signal.setitimer(signal.ITIMER_REAL, self.spare)
+        signal.setitimer(signal.ITIMER_PROF, self.spare)
         try:
             return fn()
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
 
     def _arm(self):
         """Install the alarm handler and the memory limit, once per call."""
@@ -76,7 +77,7 @@ class HelperGuard:
         def alarm(signum, frame):
             raise _OutOfTime()
 
-        self.saved = (signal.signal(signal.SIGALRM, alarm), _limit_memory(self.memory_mb))
+        self.saved = (signal.signal(signal.SIGPROF, alarm), _limit_memory(self.memory_mb))
         return True
 
     def release(self):
@@ -84,7 +85,7 @@ class HelperGuard:
         if self.saved is None:
             return
         handler, limit = self.saved
-        signal.signal(signal.SIGALRM, handler)
+        signal.signal(signal.SIGPROF, handler)
         if limit is not None:
             resource.setrlimit(resource.RLIMIT_AS, limit)
         self.saved = None

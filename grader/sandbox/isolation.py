@@ -67,14 +67,17 @@ LANDLOCK_LEVELS = ("uid+landlock", "process+landlock")
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one worker (from the exercise manifest)."""
+    """Resource limits for one worker (from the exercise manifest). Times are
+    CPU seconds of the student's own code, never wall-clock time (see
+    Sandbox._await_reply and docs/authoring.md, "Time limits")."""
 
-    call_seconds: float = 5.0
-    # What the reference helpers served to one call may take on top (a round
-    # trip costs ~0.2 ms: the lab's 10000-step run needs ~2 s of them).
+    call_seconds: float = 1.0  # what any call may take
+    reference_multiple: float = 10.0  # or this many times what the reference takes for the same call, if more
+    # What the reference functions standing in for wrong ones may take on top, per call.
     helper_seconds: float = 10.0
+    import_seconds: float = 10.0  # starting the worker and importing the student's module
     memory_mb: int = 1024
-    cpu_seconds: int = 120  # over the worker's whole life; each call also gets call_seconds of CPU
+    cpu_seconds: int = 120  # over the worker's whole life
     processes: int = 32
     file_mb: int = 16
     open_files: int = 256

@@ -1,12 +1,14 @@
 """The grader's side of a worker: start it, call student functions, stop it.
 
 Student code only ever runs in the worker process. A call sends plain-data
-arguments, waits with a wall-clock deadline, drains (and caps) whatever the
-student prints, answers requests for the reference version of other functions
-("oracles"), and decodes the reply into fresh values built here. Every string
-that comes from the worker is cleaned before it reaches a report.
+arguments, counts the student's own CPU time against limits fitted to the
+work, drains (and caps) whatever the student prints, answers requests for the
+reference version of other functions ("oracles"), and decodes the reply into
+fresh values built here. Every string that comes from the worker is cleaned
+before it reaches a report.
 """
 import dataclasses
+import math
 import os
 import select
 import shutil
@@ -38,7 +40,7 @@ class Sandbox:
         self.load_error = None
         self.timed_out = set()
         self.calls = 0
-        self.early = {}  # ticket -> fn: early calls sent whose replies are not read yet
+        self.early = {}  # ticket -> _Pending: early calls sent whose replies are not read yet
         self.early_done = {}  # ticket -> Outcome
         self.restarted_after = 0
 
@@ -162,11 +164,12 @@ class Sandbox:
         self.start()
         if self.ready:
             return None
-        deadline = time.monotonic() + self.limits.call_seconds + 5
+        seconds = self.limits.import_seconds
+        watch = _Watch(self._session(), seconds + 0.5, time.monotonic() + _wall_net(seconds))
         output = _Capture(self.limits.output_bytes)
-        message = self._next_message(deadline, output)
+        message = self._next_message(watch, output)
         if message is None or message.get("op") != "ready":
-            timed_out = message is None and time.monotonic() >= deadline
+            timed_out = message is None and watch.stopped
             if message is None and not timed_out:
                 output.add(_read_available(self.out_fd))
             self.close()
@@ -185,12 +188,17 @@ class Sandbox:
         self.ready = True
         return None
 
-    def call(self, fn, args, oracles=(), oracle: Callable | None = None):
+    def call(self, fn, args, oracles=(), oracle: Callable | None = None, shown=None,
+             reference_seconds: Callable | None = None):
         """Call student function `fn` on `args`; never raises for anything the student did.
 
-        `oracles` names the helpers the call may ask the trusted process for;
-        `oracle(name, args)` computes one. Their round trips do not count
-        against the call's time, up to limits.helper_seconds more.
+        Stand-ins for other functions of the module: `oracles` names those
+        served by the trusted process, `oracle(name, args)` computing one;
+        `shown` ({"source", "names"}) holds reference functions whose source
+        may be shown, to run inside the worker. `reference_seconds()` gives the
+        CPU time the reference needs for this very call (None: unknown), asked
+        only when the call outgrows `limits.call_seconds`. See `_await_reply`
+        for how time is counted.
         """
         failed = self.wait_ready()
         if failed is None and self.early:
@@ -201,31 +209,36 @@ class Sandbox:
         if fn in self.timed_out:
             return Outcome(fn, False, kind="skipped", message=f"not run: {fn}() timed out in an earlier test")
         guard = HelperGuard(oracle, oracles, self.limits.helper_seconds, self.limits.memory_mb)
+        helpers = bool(guard.allowed or (shown and shown.get("names")))
         try:
-            outcome = self._await_reply(fn, self._send_call(fn, args, guard.allowed), guard)
+            pending = self._send_call(fn, args, guard.allowed, shown, helpers, reference_seconds)
+            outcome = self._await_reply(pending, guard)
         finally:
             guard.release()
-        # A call slowed by the helpers' round trips may have needed only fewer
-        # of them: only a timeout of the student's code alone stops later calls.
-        if outcome.kind == "timeout" and not outcome.helpers:
+        if outcome.kind == "timeout":
             self.timed_out.add(fn)
         return outcome
 
-    def call_early(self, fn, args):
+    def call_early(self, fn, args, reference_seconds: Callable | None = None):
         """Send `fn(*args)` at once, without helpers: the worker runs it as soon
         as the module is loaded, while this process does other work (collects
         the tests). Returns a ticket for `take_early`."""
         self.start()
-        ticket = self._send_call(fn, args, ())
-        self.early[ticket] = fn
-        return ticket
+        pending = self._send_call(fn, args, (), None, False, reference_seconds)
+        self.early[pending.call_id] = pending
+        return pending.call_id
 
-    def _send_call(self, fn, args, oracles):
-        """Send one call request; returns its id."""
+    def _send_call(self, fn, args, oracles, shown, helpers, reference_seconds):
+        """Send one call request; returns what waiting for its reply needs to know."""
         self.calls += 1
-        self._send({"op": "call", "id": self.calls, "fn": fn, "args": [wire.encode(a) for a in args],
-                    "oracles": sorted(oracles), "cpu": self.limits.call_seconds})
-        return self.calls
+        pending = _Pending(fn, self.calls, self.limits.call_seconds, self.limits.helper_seconds if helpers else 0.0,
+                           reference_seconds)
+        message = {"op": "call", "id": self.calls, "fn": fn, "args": [wire.encode(a) for a in args],
+                   "oracles": sorted(oracles), "cpu": pending.own, "helper_cpu": pending.helpers}
+        if shown and shown.get("names"):
+            message["shown"] = shown
+        self._send(message)
+        return pending
 
     def take_early(self, ticket):
         """The outcome of an early call, waiting for it if need be; None when it
@@ -241,31 +254,51 @@ class Sandbox:
 
     def _finish_early(self):
         """Read the replies of the early calls still out."""
-        for ticket, fn in sorted(self.early.items()):
+        for ticket, pending in sorted(self.early.items()):
             del self.early[ticket]
             if self.proc is None or ticket <= self.restarted_after:
                 continue  # sent to a worker that is gone: never ran
             # A timeout here is no verdict yet (see take_early): the test making
             # this call may ask for it with reference helpers standing in.
-            self.early_done[ticket] = self._await_reply(fn, ticket, HelperGuard(None, (), 0, self.limits.memory_mb))
+            self.early_done[ticket] = self._await_reply(pending, HelperGuard(None, (), 0, self.limits.memory_mb))
 
-    def _await_reply(self, fn, call_id, guard):
+    def _await_reply(self, pending, guard):
+        """The reply to one call, counting its time as the student's own CPU time.
+
+        The worker counts the call's CPU time, less what the reference stand-ins
+        took (they have `helper_seconds` of their own), and says so when it
+        reaches a limit ("over"): the limit grows once, to `reference_multiple`
+        times what the reference needs for the same call when that is more
+        than `call_seconds`; otherwise the call has timed out. Time spent
+        waiting for the grader costs the worker no CPU. Should student code disarm the
+        worker's count, this process reads the worker's CPU time from the
+        kernel and stops it a little over its limits; a call that waits rather
+        than computes is stopped after `_wall_net` seconds of wall-clock time.
+        None of these depends on how busy the machine is, bar the last.
+        """
+        fn = pending.fn
         output = _Capture(self.limits.output_bytes)
-        deadline = time.monotonic() + self.limits.call_seconds
+        watch = _Watch(self._session(), pending.own + pending.helpers + 0.5,
+                       time.monotonic() + _wall_net(pending.own + pending.helpers))
         while True:
-            message = self._next_message(deadline, output)
+            message = self._next_message(watch, output)
             if message is None:
-                return self._lost(fn, output, deadline, helpers=guard.served)
+                return self._lost(pending, output, "cpu" if watch.stopped == "cpu" else
+                                  "wall" if watch.stopped else "")
             op = message.get("op")
             if op == "oracle":
                 paused = time.monotonic()
                 reply = guard.answer(message)
-                if reply is None:  # the helpers ran out of time: the student asked too much of them
-                    return self._lost(fn, output, deadline, oracle_timeout=True, helpers=guard.served)
-                self._send(reply)
-                deadline += time.monotonic() - paused
+                watch.pause(time.monotonic() - paused)
+                if reply is None:  # the helpers used up their time: the student asked too much of them
+                    return self._lost(pending, output, "helpers")
+                self._send({"op": "answer", **reply})
                 continue
-            if op in ("result", "error") and message.get("id") != call_id:
+            if op == "over" and message.get("id") == pending.call_id:
+                if message.get("why") == "helpers" or not self._extend(pending, watch):
+                    return self._lost(pending, output, "helpers" if message.get("why") == "helpers" else "cpu")
+                continue
+            if op in ("result", "error") and message.get("id") != pending.call_id:
                 continue  # a stray or forged reply: never another call's answer
             if op == "result":
                 try:
@@ -287,6 +320,29 @@ class Sandbox:
                 )
             # Anything else is noise a student wrote into the pipe; it earns nothing.
 
+    def _extend(self, pending, watch):
+        """The call reached its own CPU limit: give it what the reference needs
+        for the same call times the multiple, if that is more (once). False: timed out."""
+        if pending.extended or pending.reference_seconds is None:
+            return False
+        pending.extended = True
+        paused = time.monotonic()
+        needed = pending.reference_seconds()
+        watch.pause(time.monotonic() - paused)
+        if needed is None:
+            return False
+        limit = max(self.limits.call_seconds, math.ceil(2 * self.limits.reference_multiple * needed) / 2)
+        if limit <= pending.own:
+            return False
+        watch.grow(limit - pending.own)
+        pending.own = limit
+        self._send({"op": "extend", "id": pending.call_id, "cpu": limit})
+        return True
+
+    def _session(self):
+        """The worker's session: it and every process student code started (unless one left it)."""
+        return self.proc.pid if self.proc is not None else None
+
     # -- plumbing ---------------------------------------------------------
     def _send(self, message):
         data = wire.pack(message)
@@ -296,14 +352,22 @@ class Sandbox:
         except OSError:
             pass  # a dead worker is noticed when its reply never comes
 
-    def _next_message(self, deadline, output):
-        """The next protocol message, or None on timeout, worker death or a broken protocol."""
+    def _next_message(self, watch, output):
+        """The next protocol message, or None on timeout (`watch.stopped` says
+        which), worker death or a broken protocol."""
         while not self.pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.broken:
+            remaining = watch.deadline - time.monotonic()
+            if remaining <= 0:
+                watch.stopped = "wall"
+                return None
+            if self.broken:
                 return None
             watched = [self.rfd, self.out_fd] if self.out_open else [self.rfd]
-            readable, _, _ = select.select(watched, [], [], remaining)
+            readable, _, _ = select.select(watched, [], [], min(remaining, _POLL))
+            if not readable:
+                if watch.over():
+                    return None
+                continue
             if self.out_fd in readable:
                 chunk = os.read(self.out_fd, 1 << 16)
                 if chunk:
@@ -336,30 +400,113 @@ class Sandbox:
         elif op != "init":
             self.pending.append(message)
 
-    def _lost(self, fn, output, deadline, oracle_timeout=False, helpers=0):
-        """The worker went silent: a timeout or a crash. Kill it; a fresh one starts at once.
-        `helpers`: the answers the reference helpers gave the call meanwhile."""
-        timed_out = oracle_timeout or time.monotonic() >= deadline
+    def _lost(self, pending, output, why):
+        """The call did not return: `why` is "cpu" or "wall" (its limits), "helpers"
+        (the stand-ins' limit), or "" (the worker died or broke the protocol).
+        Kill the worker; a fresh one starts at once."""
+        fn = pending.fn
         code = self.exit_code
-        if not timed_out and code is None and not self.broken:
+        if not why and code is None and not self.broken:
             try:
                 code = self.proc.wait(timeout=1.0)
             except subprocess.TimeoutExpired:
                 pass
-        if not timed_out:
+        if not why:
             output.add(_read_available(self.out_fd))
         broken = self.broken
         self.close()
         self.start()  # the next call finds the module imported already
-        seconds = f"{self.limits.call_seconds:g}"
-        if timed_out or (code is not None and -code == signal.SIGXCPU):
-            why = (" (with the reference helpers it called)" if oracle_timeout
-                   else " of CPU time" if not timed_out else "")
-            return Outcome(fn, False, kind="timeout", message=f"{fn}() timed out after {seconds} s{why}",
-                           output=output.text(), helpers=helpers)
-        if broken:
+        if why == "helpers":
+            message = (f"{fn}() timed out: the reference functions standing in for yours (judged wrong in their "
+                       f"own parts) worked over {self.limits.helper_seconds:g} s for this call")
+        elif why == "wall":
+            message = (f"{fn}() timed out: no answer after {_wall_net(pending.own + pending.helpers):g} s "
+                       "(it waited rather than computed)")
+        elif why == "cpu" or (code is not None and -code == signal.SIGXCPU):
+            message = f"{fn}() timed out after {pending.own:g} s"
+        elif broken:
             return Outcome(fn, False, kind="protocol", message=f"{fn}(): {broken}", output=output.text())
-        return Outcome(fn, False, kind="crash", message=f"{fn}(): the worker {exit_text(code)}", output=output.text())
+        else:
+            return Outcome(fn, False, kind="crash", message=f"{fn}(): the worker {exit_text(code)}",
+                           output=output.text())
+        return Outcome(fn, False, kind="timeout", message=message, output=output.text())
+
+
+@dataclasses.dataclass
+class _Pending:
+    """A call sent to the worker, as waiting for its reply needs it."""
+
+    fn: str
+    call_id: int
+    own: float  # CPU seconds the student's own code may take (grows once, see Sandbox._extend)
+    helpers: float  # CPU seconds the stand-ins may take on top (0: none stand in)
+    reference_seconds: Callable | None
+    extended: bool = False
+
+
+# How often the grader reads the worker's CPU time while it waits (seconds).
+_POLL = 0.2
+
+
+def _wall_net(cpu_seconds):
+    """Wall-clock seconds after which a call is stopped whatever its CPU time:
+    generous enough that a computing call reaches its CPU limit first on any
+    machine load it could meet; what it stops is a call that sleeps or waits."""
+    return 5 + 5 * cpu_seconds
+
+
+class _Watch:
+    """What the grader watches while it waits: the CPU time of the worker's
+    session as the kernel counts it (every process student code started
+    included, so a fork bomb's work counts too), against a cap, and a
+    wall-clock deadline."""
+
+    def __init__(self, session, cap, deadline):
+        self.session, self.cap, self.deadline = session, cap, deadline
+        # Read at the first look, not now: most calls end long before it, and
+        # reading means a pass over /proc. The cap is a backstop; that first
+        # stretch (_POLL seconds at most) is never the difference.
+        self.start = None
+        self.stopped = ""  # "cpu" or "wall" once the watch stopped the wait
+
+    def pause(self, seconds):
+        """The grader itself worked `seconds` (serving a helper): not the student's time."""
+        self.deadline += seconds
+
+    def grow(self, seconds):
+        self.cap += seconds
+        self.deadline += 5 * seconds
+
+    def over(self):
+        """Whether the session used more than the cap since the watch first looked."""
+        used = _session_cpu(self.session)
+        if self.start is None:
+            self.start = used
+        elif used is not None and used - self.start > self.cap:
+            self.stopped = "cpu"
+        return bool(self.stopped)
+
+
+def _session_cpu(session):
+    """CPU seconds of the processes of `session`, their reaped children's
+    included, from /proc (None where there is no /proc)."""
+    if session is None or not os.path.isdir("/proc/self"):
+        return None
+    ticks = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) == session:
+                ticks += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return ticks / _TICKS
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class _Capture:
@@ -394,7 +541,6 @@ def _read_available(fd):
             break
         data += chunk
     return data
-
 
 
 # -- small helpers -----------------------------------------------------------

@@ -9,6 +9,7 @@
 import math
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -53,13 +54,86 @@ class Channel:
         while data:
             data = data[os.write(self.wfd, data):]
 
-    def receive(self):
-        while not self.pending:
+    def receive(self, op=None, wait=True):
+        """The next message (of that op, leaving others queued in order);
+        without `wait`, None when none has arrived yet."""
+        import select
+
+        while True:
+            for i, message in enumerate(self.pending):
+                if op is None or message.get("op") == op:
+                    return self.pending.pop(i)
+            if not wait and not select.select([self.rfd], [], [], 0)[0]:
+                return None
             chunk = os.read(self.rfd, 1 << 16)
             if not chunk:
                 os._exit(0)
             self.pending.extend(self.unpacker.feed(chunk))
-        return self.pending.pop(0)
+
+
+class Clock:
+    """The CPU time of one call, split into the student's own and that of the
+    reference functions standing in for theirs (never charged to the student).
+
+    An interval timer on the process's CPU time ticks every TICK seconds; each
+    tick charges the CPU time since the last to whoever is running then: the
+    student, or a stand-in (`depth` > 0). Sampling, rather than reading the
+    clock around each stand-in call, costs loop-style code that calls a
+    stand-in 120000 times nothing; its error is a tick or so, and limits sit
+    far from what real code needs. At a limit the worker tells the grader
+    ("over") and carries on; the grader answers with more time (the
+    reference needs more for this very call) or kills the worker. Student
+    code may disarm all this; the grader then stops the call by the CPU time
+    it reads from /proc itself, and the kernel's RLIMIT_CPU backs both.
+    """
+
+    TICK = 0.01
+
+    def __init__(self, channel, call_id, own, helpers):
+        self.channel, self.call_id = channel, call_id
+        self.own_limit, self.helper_limit = float(own), float(helpers)
+        self.running = False
+        self.depth = 0  # inside stand-ins (the timer's handler only reads it)
+        self.trip = False  # inside a round trip to the grader: the pipe is busy
+        self.told = False  # the grader was told of a limit and has not answered yet
+        self.own = self.helpers = self.last = 0.0
+
+    def start(self):
+        self.last = time.process_time()
+        self.running = True
+        signal.signal(signal.SIGPROF, self._tick)
+        _limit_cpu(self.own_limit + self.helper_limit + 2)
+        signal.setitimer(signal.ITIMER_PROF, self.TICK, self.TICK)
+
+    def stop(self):
+        """Stop counting (if started); returns the student's own CPU seconds."""
+        if self.running:
+            self.running = False
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            self.own += time.process_time() - self.last
+        return self.own
+
+    def _tick(self, signum, frame):
+        if not self.running:
+            return
+        now = time.process_time()
+        if self.depth:
+            self.helpers += now - self.last
+        else:
+            self.own += now - self.last
+        self.last = now
+        if self.trip:
+            return  # the pipe is in use: tell the grader at the next tick
+        if self.told:
+            reply = self.channel.receive("extend", wait=False)
+            if reply is not None:
+                self.told = False
+                self.own_limit = float(reply.get("cpu", self.own_limit))
+                _limit_cpu(self.own_limit - self.own + self.helper_limit - self.helpers + 2)
+        elif self.helpers >= self.helper_limit > 0 or self.own >= self.own_limit:
+            self.told = True
+            self.channel.send({"op": "over", "id": self.call_id,
+                               "why": "helpers" if self.helpers >= self.helper_limit > 0 else "own"})
 
 
 def _student_lines(exc, path):
@@ -102,16 +176,47 @@ def load(path, name):
     return module
 
 
-def make_oracle(channel, name):
+def make_oracle(channel, clock, name):
+    """The reference's `name`, served by the grader: one round trip per call."""
+
     def oracle(*args):
-        channel.send({"op": "oracle", "fn": name, "args": [encode(a) for a in args]})
-        reply = channel.receive()
-        if "error" in reply:
-            raise RuntimeError(reply["error"])
-        return decode(reply["value"])
+        clock.depth += 1
+        clock.trip = True
+        try:
+            channel.send({"op": "oracle", "fn": name, "args": [encode(a) for a in args]})
+            reply = channel.receive("answer")
+            if "error" in reply:
+                raise RuntimeError(reply["error"])
+            return decode(reply["value"])
+        finally:
+            clock.trip = False
+            clock.depth -= 1
 
     oracle.__name__ = name
     return oracle
+
+
+def make_stand_in(clock, function, name):
+    """The reference's `function`, run here (its part's reference may be shown
+    to students). It behaves as one served by the grader would: it gets copies
+    of array arguments, and its errors come out as RuntimeError."""
+    import numpy as np
+
+    array = np.ndarray
+
+    def stand_in(*args):
+        clock.depth += 1
+        try:
+            if array in map(type, args):  # copies only when there is an array to copy
+                args = [a.copy() if type(a) is array else a for a in args]
+            return function(*args)
+        except Exception as exc:  # noqa: BLE001 - as the grader reports a served helper's error
+            raise RuntimeError(f"{type(exc).__name__}: {exc}"[:300]) from None
+        finally:
+            clock.depth -= 1
+
+    stand_in.__name__ = name
+    return stand_in
 
 
 def _limit_cpu(seconds):
@@ -131,37 +236,63 @@ def _limit_cpu(seconds):
         pass  # student code may have lowered the hard limit itself
 
 
+def _stand_ins(request, clock):
+    """name -> stand-in: the reference functions sent as source, run here, and
+    the names served by round trips to the grader; plus the namespace to clear."""
+    found, namespace = {}, {}
+    shown = request.get("shown")
+    if shown:
+        # Defined afresh for this call only: nothing of the reference outlives it.
+        namespace = {"__name__": "reference", "__builtins__": __builtins__}
+        exec(compile(shown["source"], "<reference>", "exec"), namespace)
+        for name in shown["names"]:
+            found[name] = make_stand_in(clock, namespace[name], name)
+    for name in request.get("oracles", []):
+        found[name] = make_oracle(clock.channel, clock, name)
+    return found, namespace
+
+
 def serve(channel, module, path, streams):
     import numpy as np
 
     while True:
-        request = channel.receive()
-        if request.get("op") != "call":
-            continue
+        request = channel.receive("call")
         for s in streams:
             s.budget, s.dropped = CAPTURE_LIMIT, 0
-        _limit_cpu(request.get("cpu"))
         fn = getattr(module, request["fn"], None)
-        saved = {}
-        for name in request.get("oracles", []):
-            saved[name] = module.__dict__.get(name)
-            module.__dict__[name] = make_oracle(channel, name)
-        args = [decode(a) for a in request["args"]]
+        clock = Clock(channel, request.get("id"), request.get("cpu", 1.0), request.get("helper_cpu", 0.0))
+        saved, namespace = {}, {}
         start = time.perf_counter()
         try:
+            stand_ins, namespace = _stand_ins(request, clock)
+            saved = {name: module.__dict__.get(name, _MISSING) for name in stand_ins}
+            module.__dict__.update(stand_ins)
+            args = [decode(a) for a in request["args"]]
             if not callable(fn):
                 raise AttributeError(f"the module defines no function {request['fn']}()")
+            clock.start()
             value = fn(*args)
+            own = clock.stop()
             reply = {"op": "result", "value": encode(value)}
             reply["args_after"] = [encode(a) if type(a) is np.ndarray else None for a in args]
         except BaseException as exc:  # noqa: BLE001 - every exit route of student code is a result
+            own = clock.stop()
             reply = _describe(exc, path)
         reply["id"] = request.get("id")
         reply["seconds"] = time.perf_counter() - start
+        reply["cpu"] = own
         reply["dropped"] = sum(s.dropped for s in streams)
-        for name, original in saved.items():
-            module.__dict__[name] = original
+        for name, value in saved.items():  # the student's own functions back, as they were
+            if value is _MISSING:
+                module.__dict__.pop(name, None)
+            else:
+                module.__dict__[name] = value
+        namespace.clear()
+        channel.pending = [m for m in channel.pending if m.get("op") != "extend"]  # answers that came too late
         channel.send(reply)
+
+
+_MISSING = object()
 
 
 def main():
