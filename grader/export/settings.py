@@ -24,7 +24,7 @@ def gradescope_settings(exercise: Exercise) -> str:
         "  upload:      this zip, then Update Autograder; the build log ends with the sandbox level",
         "and the assignment's Settings (Autograder settings):",
         f"  memory:      {memory_gb} GB or more (student code may use {limits.memory_mb} MB in its sandbox)",
-        f"  CPU:         1.0 or more (a call of student code may take {limits.call_seconds:g} s of wall-clock time)",
+        f"  CPU:         1.0 or more (a call of student code gets at least {limits.call_seconds:g} s of CPU time)",
         "  timeout:     the default 10 minutes is ample (one submission takes seconds)",
         "Step by step: docs/gradescope.md",
     ])
