@@ -106,17 +106,23 @@ def cli():
               help="Show every failing check in full (by default, failures with one cause are shown once).")
 def grade_exercise(name, submission, root, json_path, html_path, gradescope_path, hide_hidden, fail_under, verbose):
     """Grade one exercise."""
-    from .grading import grade
-    from .render import terminal
-    from .results import save_json, write_atomic
+    from .sandbox.session import Sandbox
     from .submissions import load_submission
-    from .visibility import student_view
 
     exercise = open_course(root).exercise(name)
     sub = load_submission(exercise, submission or exercise.folder)
     for note in sub.notes:
         click.echo(f"note: {note}")
-    result = grade(exercise, sub, figures=html_path is not None)
+    # Started before numpy and pytest are imported here: the worker's own
+    # start-up (an interpreter and numpy) runs beside those imports.
+    sandbox = Sandbox.for_exercise(exercise, sub.source)
+    sandbox.start()
+    from .grading import grade
+    from .render import terminal
+    from .results import save_json, write_atomic
+    from .visibility import student_view
+
+    result = grade(exercise, sub, figures=html_path is not None, sandbox=sandbox)
     if json_path:  # first: a terminal that fails to print must not cost the report
         save_json(result, json_path)
     shown = student_view(result, hide_hidden)

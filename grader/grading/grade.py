@@ -18,7 +18,7 @@ from .suites import Suites, collected, suites_for
 
 def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide: tuple = (),
           public: bool | None = None, fail_fast: bool = False, figures: bool = False,
-          early_calls: bool | None = None) -> GradeResult:
+          early_calls: bool | None = None, sandbox: Sandbox | None = None) -> GradeResult:
     """Grade `submission`: hidden suites when the solutions are present, else the public checks.
 
     `fail_fast` stops at the first failed test: the verdict "not full marks" is
@@ -29,12 +29,15 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
 
     `early_calls`: send the manifest's early calls (None: only while the
     suites still have to be collected, the work they overlap with).
+
+    `sandbox`: the submission's sandbox (`Sandbox.for_exercise`), when the
+    caller started it before importing this module; grading closes it.
     """
     started = time.perf_counter()
     if public is None:
         public = not exercise.has_solutions()
-    sandbox = Sandbox(submission.source, exercise.module, exercise.limits, hide=_private_paths(exercise, hide),
-                      files=exercise.support_files())
+    if sandbox is None:
+        sandbox = Sandbox.for_exercise(exercise, submission.source, hide)
     sandbox.start()  # the worker starts while numpy, the reference and pytest are imported here
     result = GradeResult(exercise.name, exercise.max_score, student=student, isolation=sandbox.level,
                          public_only=public)
@@ -89,12 +92,6 @@ def suites_ready(exercise: Exercise, public: bool) -> bool:
 def _suite_files(exercise: Exercise, public: bool):
     folder = exercise.public_suites if public else exercise.hidden_suites
     return folder, [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
-
-
-def _private_paths(exercise: Exercise, extra) -> list:
-    # Every exercise's solutions, not only this one's.
-    paths = [exercise.solution_folder.parent] if exercise.solution_folder else []
-    return [str(p) for p in (*paths, *extra)]
 
 
 def _part_result(part, tests, failed_import, public) -> PartResult:

@@ -44,6 +44,17 @@ class Sandbox:
         self.early_done = {}  # ticket -> Outcome
         self.restarted_after = 0
 
+    @classmethod
+    def for_exercise(cls, exercise, source, hide=()):
+        """The sandbox of one submission (`source`, the module's text) to `exercise`.
+
+        Every exercise's solutions are hidden from it, not only this one's,
+        and so is every path in `hide`.
+        """
+        solutions = [exercise.solution_folder.parent] if exercise.solution_folder else []
+        return cls(source, exercise.module, exercise.limits, hide=[str(p) for p in (*solutions, *hide)],
+                   files=exercise.support_files())
+
     # -- life cycle -------------------------------------------------------
     def start(self):
         """Spawn the worker; returns at once (the import is awaited by the first call)."""
