@@ -33,6 +33,10 @@ class Part:
     # The part's reference may be shown to students (the lab gives it): standing
     # in for a wrong function, it runs inside the worker instead of in the grader.
     public_reference: bool = False
+    # Argument lists of calls that show whether the student's function answers
+    # as the reference does, before a later part's early call relies on it
+    # (the reference's answers are sent to the worker: public_reference only).
+    early_checks: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,8 @@ def parse_manifest(name: str, folder: Path, solution_folder: Path | None) -> Exe
         parts = [
             Part(str(p["name"]), str(p.get("function", p["name"])), _number(p["points"], "points"),
                  str(p.get("suite", f"test_{p['name']}.py")),
-                 tuple(_early_call(a) for a in _list(p, "early_calls")), _flag(p, "public_reference"))
+                 tuple(_early_call(a) for a in _list(p, "early_calls")), _flag(p, "public_reference"),
+                 _early_checks(p))
             for p in _tables(data, "parts", required=True)
         ]
         quiz = _table(data, "quiz")
@@ -205,10 +210,18 @@ def _flag(table: dict, key: str) -> bool:
     if type(value) is not bool:
         raise TypeError(f"{key} must be true or false")
     return value
-def _early_call(args) -> list:
+def _early_call(args, key: str = "early_calls") -> list:
     if not isinstance(args, list):
-        raise TypeError("an entry of early_calls must be a list of arguments")
+        raise TypeError(f"an entry of {key} must be a list of arguments")
     return args
+
+
+def _early_checks(part: dict) -> tuple:
+    checks = tuple(_early_call(a, "early_checks") for a in _list(part, "early_checks"))
+    if checks and part.get("public_reference") is not True:
+        raise TypeError("early_checks needs public_reference = true: the reference's answers to them are "
+                        "sent to the worker")
+    return checks
 
 
 def _number(value, what: str) -> float:

@@ -94,3 +94,67 @@ def test_garbage_from_an_early_call_costs_that_call_only(start_mode):
         taken = sandbox.take_early(ticket)
         assert taken.kind == "protocol" and "did student code write to the grader's pipe?" in taken.message
         assert sandbox.call("fine", ()).value == 2  # on a fresh worker
+
+
+CHECKED = SOURCE + '''
+def double(x):
+    return 2 * x
+
+def wrong(x):
+    return 3 * x
+
+def raises(x):
+    raise ValueError("not like the reference")
+
+def leaves(x):
+    raise SystemExit(3)
+'''
+
+
+@pytest.mark.parametrize("checked, runs", [
+    ("double", True),    # answers as the reference did: the early call runs
+    ("wrong", False),    # another answer: the tests will find it wrong, so the call waits for them
+    ("raises", False),
+    ("leaves", False),   # an exit in a check leaves the call unrun, and the worker alive
+])
+def test_an_early_call_runs_only_when_its_checks_answer_as_the_reference(checked, runs):
+    with Sandbox(CHECKED, "early_demo") as sandbox:
+        ticket = sandbox.call_early("work", (4,), checks=[(checked, (np.array([1.0, 2.0]),), np.array([2.0, 4.0]))])
+        taken = sandbox.take_early(ticket)
+        assert (taken is not None and taken.ok and taken.value == 8.0) if runs else taken is None
+        assert sandbox.call("calls", ()).value == ([4] if runs else [])  # unrun: never called at all
+        assert sandbox.call("work", (1,)).value == 2.0
+
+
+def test_an_early_check_compares_tuples_and_numbers_leniently():
+    checks = [("double", (np.array([0.5]),), (np.float64(1.0),)),  # a tuple: the answer must be a sequence
+              ("double", (0.25,), 0.5)]
+    with Sandbox(CHECKED, "early_demo") as sandbox:
+        assert sandbox.take_early(sandbox.call_early("work", (1,), checks=checks)) is None  # 2 * [0.5] is no tuple
+        ticket = sandbox.call_early("work", (2,), checks=checks[1:])
+        assert sandbox.take_early(ticket).value == 4.0
+
+
+def test_a_looping_check_times_out_the_early_call_only():
+    # In grading, a test takes this outcome only if it found the looping function right.
+    looping = CHECKED + "\ndef forever(x):\n    while True:\n        pass\n"
+    with Sandbox(looping, "early_demo", Limits(call_seconds=1.0)) as sandbox:
+        ticket = sandbox.call_early("work", (4,), checks=[("forever", (1,), 1)])
+        assert sandbox.take_early(ticket).kind == "timeout"
+        assert sandbox.call("double", (1,)).value == 2  # on a fresh worker
+
+
+@pytest.mark.parametrize("shown", [True, False])
+def test_early_checks_need_a_reference_that_may_be_shown(tmp_path, shown):
+    from grader.course import parse_manifest
+    from grader.errors import GraderError
+
+    (tmp_path / "exercise.toml").write_text(
+        'title = "t"\nmodule = "m"\npoints = 1\n[[parts]]\nname = "f"\npoints = 1\n'
+        f'public_reference = {str(shown).lower()}\nearly_checks = [[[1.0, 2.0]], [0.5]]\n')
+    if shown:
+        [part] = parse_manifest("t", tmp_path, None).parts
+        assert part.early_checks == ([[1.0, 2.0]], [0.5])
+    else:
+        with pytest.raises(GraderError, match="early_checks needs public_reference = true"):
+            parse_manifest("t", tmp_path, None)

@@ -111,3 +111,19 @@ def test_check_tells_when_an_early_call_matches_no_test(demo, run_grade, declare
     else:
         assert checked.returncode == 1 and problem in checked.stdout, checked.stdout
         assert "✓ reference scores 100 / 100" in checked.stdout  # the reference itself is fine
+
+
+@pytest.mark.parametrize("check, problem", [
+    ("[[[1.0, 2.0], [3.0, 4.0]], [0.5, -0.5], 1.0]", None),
+    ("[[1.0, 2.0], 1.0]", "the reference's predict() refuses the early check [[1.0, 2.0], 1.0]: "),
+])
+def test_check_tells_when_the_reference_refuses_an_early_check(demo, run_grade, check, problem):
+    manifest = demo / "exercises/demo/exercise.toml"
+    declared = f'suite = "test_predict.py"\npublic_reference = true\nearly_checks = [{check}]\n'
+    manifest.write_text(manifest.read_text().replace('suite = "test_predict.py"\n', declared))
+    checked = run_grade("check", "demo", "--no-mutation", cwd=demo)
+    if problem is None:
+        assert checked.returncode == 0, checked.stdout
+        assert "✓ early checks the reference answers: predict 1" in checked.stdout, checked.stdout
+    else:
+        assert checked.returncode == 1 and problem in checked.stdout, checked.stdout

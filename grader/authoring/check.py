@@ -133,12 +133,35 @@ def check_reference(exercise: Exercise) -> tuple[Finding, ...]:
             suites.fail(f"part {part.name} has no tests in {part.suite}")
     declared = {p.function: len(p.early_calls) for p in exercise.parts if p.early_calls}
     if not declared:
-        return suites, finding
+        return (suites, finding, *_check_early_checks(exercise))
     early = Finding("early calls taken by the tests: " + ", ".join(f"{fn} {n}" for fn, n in declared.items()))
     for fn in result.artifacts.get("unused_early_calls", []):
         early.fail(f"no test of {fn}() makes the early call the manifest declares for it (it only costs time): compare "
                    "the arguments with the test's, values and types (1.0 where the test passes a float)")
-    return suites, finding, early
+    return (suites, finding, early, *_check_early_checks(exercise))
+
+
+def _check_early_checks(exercise: Exercise) -> tuple[Finding, ...]:
+    """Every early check must be a call the reference answers (one it refuses checks nothing)."""
+    import numpy as np
+
+    from ..grading.reference import load_reference
+
+    checked = [p for p in exercise.parts if p.early_checks]
+    if not checked:
+        return ()
+    module = load_reference(exercise.reference_file).module
+    finding = Finding("early checks the reference answers: " +
+                      ", ".join(f"{p.function} {len(p.early_checks)}" for p in checked))
+    for part in checked:
+        for raw in part.early_checks:
+            try:
+                with np.errstate(all="ignore"):
+                    getattr(module, part.function)(*(np.array(a) if isinstance(a, list) else a for a in raw))
+            except Exception as exc:  # noqa: BLE001 - any error is the finding
+                finding.fail(f"the reference's {part.function}() refuses the early check {raw}: "
+                             f"{type(exc).__name__}: {exc}"[:300])
+    return (finding,)
 
 
 def check_stubs(exercise: Exercise) -> Finding:

@@ -48,14 +48,33 @@ class Grading:
     def start_early(self) -> None:
         """Send the parts' declared long calls now, so the worker runs them while
         the tests are collected; the test making the same call takes the outcome.
-        In the manifest an argument that is a list stands for a numpy array."""
+        In the manifest an argument that is a list stands for a numpy array.
+
+        Each goes with the early checks of the parts before its own, and the
+        reference's answers to them: the worker runs the call only if the
+        student's functions give those answers too. Otherwise the tests will
+        find one of them wrong and make the call with the reference standing
+        in, and an early run on the student's own would be spent in vain."""
         import numpy as np
 
+        def arrays(raw):
+            return tuple(np.array(a) if isinstance(a, list) else a for a in raw)
+
+        checks = []
         for part in self.exercise.parts:
             for raw in part.early_calls:
-                args = tuple(np.array(a) if isinstance(a, list) else a for a in raw)
-                ticket = self.sandbox.call_early(part.function, args, self._seconds_for(part.function, args))
+                args = arrays(raw)
+                ticket = self.sandbox.call_early(part.function, args, self._seconds_for(part.function, args),
+                                                 checks=checks)
                 self.early[call_key(part.function, args, [])] = (ticket, part.function)
+            for raw in part.early_checks if self.reference is not None else ():
+                args = arrays(raw)
+                try:
+                    with np.errstate(all="ignore"):
+                        expected = self._oracle(part.function, [np.copy(a) for a in args])
+                except Exception:  # noqa: BLE001 - a check the reference refuses checks nothing
+                    continue
+                checks = [*checks, (part.function, args, expected)]
 
     def unused_early(self) -> list[str]:
         """Functions with an early call that no test made as declared."""

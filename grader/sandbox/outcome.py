@@ -40,7 +40,7 @@ class Outcome:
     fn: str
     ok: bool
     value: Any = None
-    kind: str = ""  # "", "exception", "timeout", "crash", "load", "protocol", "skipped"
+    kind: str = ""  # "", "exception", "timeout", "crash", "load", "protocol", "skipped", "unrun" (early)
     error_type: str = ""
     message: str = ""
     where: list = field(default_factory=list)

@@ -230,16 +230,21 @@ class Sandbox:
             self.timed_out.add(fn)
         return outcome
 
-    def call_early(self, fn, args, reference_seconds: Callable | None = None):
+    def call_early(self, fn, args, reference_seconds: Callable | None = None, checks=()):
         """Send `fn(*args)` at once, without helpers: the worker runs it as soon
         as the module is loaded, while this process does other work (collects
-        the tests). Returns a ticket for `take_early`."""
+        the tests). Returns a ticket for `take_early`.
+
+        `checks`, (function, args, expected) triples, are calls the worker
+        makes first: should any answer differ from `expected`, it does not run
+        the call (the student's time counts as the call's either way)."""
         self.start()
-        pending = self._send_call(fn, args, (), None, False, reference_seconds)
+        pending = self._send_call(fn, args, (), None, False, reference_seconds, checks)
+        pending.early = True
         self.early[pending.call_id] = pending
         return pending.call_id
 
-    def _send_call(self, fn, args, oracles, shown, helpers, reference_seconds):
+    def _send_call(self, fn, args, oracles, shown, helpers, reference_seconds, checks=()):
         """Send one call request; returns what waiting for its reply needs to know."""
         self.calls += 1
         pending = _Pending(fn, self.calls, self.limits.call_seconds, self.limits.helper_seconds if helpers else 0.0,
@@ -248,6 +253,9 @@ class Sandbox:
                    "oracles": sorted(oracles), "cpu": pending.own, "helper_cpu": pending.helpers}
         if shown and shown.get("names"):
             message["shown"] = shown
+        if checks:
+            message["checks"] = [{"fn": name, "args": [wire.encode(a) for a in check_args],
+                                  "expected": wire.encode(expected)} for name, check_args, expected in checks]
         self._send(message)
         return pending
 
@@ -259,6 +267,8 @@ class Sandbox:
             return None
         self._finish_early()
         outcome = self.early_done.pop(ticket, None)
+        if outcome is not None and outcome.kind == "unrun":
+            return None  # a check found a function it relies on wrong
         if outcome is not None and outcome.kind == "timeout":
             self.timed_out.add(outcome.fn)  # the call that uses this outcome is the one that timed out
         return outcome
@@ -309,8 +319,11 @@ class Sandbox:
                 if message.get("why") == "helpers" or not self._extend(pending, watch):
                     return self._lost(pending, output, "helpers" if message.get("why") == "helpers" else "cpu")
                 continue
-            if op in ("result", "error") and message.get("id") != pending.call_id:
+            if op in ("result", "error", "unrun") and message.get("id") != pending.call_id:
                 continue  # a stray or forged reply: never another call's answer
+            if op == "unrun" and pending.early:
+                return Outcome(fn, False, kind="unrun", output=output.text(message.get("dropped")),
+                               seconds=_seconds(message))
             if op == "result":
                 try:
                     value = wire.decode(message.get("value"))
@@ -453,6 +466,7 @@ class _Pending:
     helpers: float  # CPU seconds the stand-ins may take on top (0: none stand in)
     reference_seconds: Callable | None
     extended: bool = False
+    early: bool = False  # sent by call_early: the worker may leave it unrun (its checks failed)
 
 
 # How often the grader reads the worker's CPU time while it waits (seconds).

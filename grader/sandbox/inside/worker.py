@@ -252,6 +252,29 @@ def _stand_ins(request, clock):
     return found, namespace
 
 
+def _disagrees(module, checks, np):
+    """Whether a function an early call relies on answers one of its checks
+    otherwise than the reference did (or not at all). Only a hint to save time:
+    the grader's tests judge the function, and the grader uses this call's
+    outcome only when they find every function it relies on right."""
+    for check in checks or ():
+        try:
+            value = getattr(module, check["fn"])(*[decode(a) for a in check["args"]])
+            if not _agree(value, decode(check["expected"]), np):
+                return True
+        except BaseException:  # noqa: BLE001 - an exit or an error here is an answer unlike the reference's
+            return True
+    return False
+
+
+def _agree(value, expected, np):
+    if isinstance(expected, tuple):
+        return (isinstance(value, (tuple, list)) and len(value) == len(expected)
+                and all(_agree(v, e, np) for v, e in zip(value, expected)))
+    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
+    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=1e-6, atol=1e-9, equal_nan=True))
+
+
 def serve(channel, module, path, streams):
     import numpy as np
 
@@ -271,10 +294,14 @@ def serve(channel, module, path, streams):
             if not callable(fn):
                 raise AttributeError(f"the module defines no function {request['fn']}()")
             clock.start()
-            value = fn(*args)
-            own = clock.stop()
-            reply = {"op": "result", "value": encode(value)}
-            reply["args_after"] = [encode(a) if type(a) is np.ndarray else None for a in args]
+            if _disagrees(module, request.get("checks"), np):
+                own = clock.stop()
+                reply = {"op": "unrun"}
+            else:
+                value = fn(*args)
+                own = clock.stop()
+                reply = {"op": "result", "value": encode(value)}
+                reply["args_after"] = [encode(a) if type(a) is np.ndarray else None for a in args]
         except BaseException as exc:  # noqa: BLE001 - every exit route of student code is a result
             own = clock.stop()
             reply = _describe(exc, path)
