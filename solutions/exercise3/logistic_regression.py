@@ -4,11 +4,18 @@ Vectorized and numerically stable: no overflow warning and no NaN for |z| up
 to 1e4, because the logistic function and its logs are computed with
 np.logaddexp instead of exponentiating large numbers.
 """
+import math
+
 import numpy as np
 
 
 def sigmoid(z):
     """1 / (1 + e^(-z)), elementwise; a scalar in gives a numpy scalar out."""
+    if (type(z) is float or type(z) is np.float64) and z > -700.0:
+        # One number, as loop-style code passes it when this stands in for a
+        # wrong sigmoid: plain floats are several times faster than numpy on
+        # one number, and above -700, e^(-z) cannot overflow.
+        return np.float64(1.0 / (1.0 + math.exp(-z)))
     z = np.asarray(z, dtype=np.float64)
     result = np.exp(-np.logaddexp(0.0, -z))
     return result[()] if result.ndim == 0 else result
