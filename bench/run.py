@@ -36,7 +36,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from test_corpus import BASE, BUGS, CORPUS, with_function  # noqa: E402
+from test_corpus import (  # noqa: E402
+    BASE,
+    BUGS,
+    CORPUS,
+    DESCENT_OF_LISTS,
+    GRADIENT_AS_LIST,
+    STABLE_WHERE,
+    ZERO_D,
+    with_function,
+)
 
 HOSTILE = {
     "loops_forever": """
@@ -162,6 +171,10 @@ KINDS = {  # one submission per group of the mixed class, for single verdicts
     "loops, wrong sigmoid": with_function(LOOPS, BUGS["sigmoid_sign_flipped"][1]),
     "loops, wrong cost": with_function(LOOPS, BUGS["cost_missing_1_over_m"][1]),
     "an endless loop (hostile)": with_function(BASE, HOSTILE["loops_forever"]),
+    # Right numbers in another form (issue 12): each should take what a correct vectorized one takes.
+    "vectorized, stable np.where sigmoid": with_function(BASE, STABLE_WHERE),
+    "vectorized, 0-d array sigmoid": with_function(BASE, ZERO_D),
+    "vectorized, gradient as a list": with_function(DESCENT_OF_LISTS, GRADIENT_AS_LIST),
 }
 
 
