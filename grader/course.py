@@ -210,6 +210,8 @@ def _flag(table: dict, key: str) -> bool:
     if type(value) is not bool:
         raise TypeError(f"{key} must be true or false")
     return value
+
+
 def _early_call(args, key: str = "early_calls") -> list:
     if not isinstance(args, list):
         raise TypeError(f"an entry of {key} must be a list of arguments")

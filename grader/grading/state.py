@@ -69,9 +69,10 @@ class Grading:
                 self.early[call_key(part.function, args, [])] = (ticket, part.function)
             for raw in part.early_checks if self.reference is not None else ():
                 args = arrays(raw)
+                copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
                 try:
                     with np.errstate(all="ignore"):
-                        expected = self._oracle(part.function, [np.copy(a) for a in args])
+                        expected = self._oracle(part.function, copies)
                 except Exception:  # noqa: BLE001 - a check the reference refuses checks nothing
                     continue
                 checks = [*checks, (part.function, args, expected)]
