@@ -98,8 +98,15 @@ def run_batch(course, submissions, out, *more, release: int = 0):
 def start_batch(course, submissions, out, *more, **popen) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     STARTED.append(subprocess.Popen(batch_args(course, submissions, out, *more), cwd=ROOT, env=env, text=True,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen))
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_interruptible,
+                                    **popen))
     return STARTED[-1]
+
+
+def _interruptible():
+    # A test run started in the background by a script ignores SIGINT, and so
+    # would the batch (Python keeps an inherited SIG_IGN): Ctrl-C must reach it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 # -- the process tree -------------------------------------------------------------------
