@@ -117,7 +117,11 @@ def grade_exercise(name, submission, root, json_path, html_path, gradescope_path
     # start-up (an interpreter and numpy) runs beside those imports.
     sandbox = Sandbox.for_exercise(exercise, sub.source)
     sandbox.start()
-    from .grading import grade
+    try:
+        from .grading import grade
+    except BaseException:  # Ctrl-C meanwhile: grade() would have closed it
+        sandbox.close()
+        raise
     from .render import terminal
     from .results import save_json, write_atomic
     from .visibility import student_view

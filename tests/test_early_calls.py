@@ -135,12 +135,22 @@ def test_an_early_check_compares_tuples_and_numbers_leniently():
         assert sandbox.take_early(ticket).value == 4.0
 
 
-def test_a_looping_check_times_out_the_early_call_only():
-    # In grading, a test takes this outcome only if it found the looping function right.
+@pytest.mark.parametrize("checked", ["forever", "dies"])
+def test_a_check_that_loops_or_kills_the_worker_leaves_the_call_unrun_not_failed(checked):
+    # The early call never ran, so nothing is held against `work`: the test makes the call as usual.
+    source = CHECKED + "\ndef forever(x):\n    while True:\n        pass\n\ndef dies(x):\n    os._exit(3)\n"
+    with Sandbox("import os\n" + source, "early_demo", Limits(call_seconds=1.0)) as sandbox:
+        ticket = sandbox.call_early("work", (4,), checks=[(checked, (1,), 1)])
+        assert sandbox.take_early(ticket) is None and sandbox.unrun == ["work"]
+        assert sandbox.call("work", (4,)).value == 8.0  # on a fresh worker, and not "not run"
+
+
+def test_a_call_that_loops_after_its_checks_passed_has_timed_out():
     looping = CHECKED + "\ndef forever(x):\n    while True:\n        pass\n"
     with Sandbox(looping, "early_demo", Limits(call_seconds=1.0)) as sandbox:
-        ticket = sandbox.call_early("work", (4,), checks=[("forever", (1,), 1)])
-        assert sandbox.take_early(ticket).kind == "timeout"
+        ticket = sandbox.call_early("forever", (4,), checks=[("double", (1,), 2)])
+        taken = sandbox.take_early(ticket)
+        assert taken.kind == "timeout" and "forever() timed out after 1 s" in taken.message
         assert sandbox.call("double", (1,)).value == 2  # on a fresh worker
 
 

@@ -113,14 +113,19 @@ def test_check_tells_when_an_early_call_matches_no_test(demo, run_grade, declare
         assert "✓ reference scores 100 / 100" in checked.stdout  # the reference itself is fine
 
 
-@pytest.mark.parametrize("check, problem", [
-    ("[[[1.0, 2.0], [3.0, 4.0]], [0.5, -0.5], 1.0]", None),
-    ("[[1.0, 2.0], 1.0]", "the reference's predict() refuses the early check [[1.0, 2.0], 1.0]: "),
+@pytest.mark.parametrize("check, answer, problem", [
+    ("[[[1.0, 2.0], [3.0, 4.0]], [0.5, -0.5], 1.0]", "X @ w + b", None),
+    ("[[1.0, 2.0], 1.0]", "X @ w + b", "the reference's predict() refuses the early check [[1.0, 2.0], 1.0]: "),
+    ("[[[1.0, 2.0]], [0.5, -0.5], 1.0]", "{float(b)}",
+     "the reference's predict() answers the early check [[[1.0, 2.0]], [0.5, -0.5], 1.0] with a set, which the "
+     "worker cannot be sent"),
 ])
-def test_check_tells_when_the_reference_refuses_an_early_check(demo, run_grade, check, problem):
+def test_check_tells_when_the_reference_refuses_an_early_check(demo, run_grade, check, answer, problem):
     manifest = demo / "exercises/demo/exercise.toml"
     declared = f'suite = "test_predict.py"\npublic_reference = true\nearly_checks = [{check}]\n'
     manifest.write_text(manifest.read_text().replace('suite = "test_predict.py"\n', declared))
+    reference = demo / "solutions/demo/demo.py"
+    reference.write_text(reference.read_text().replace("return X @ w + b", f"return {answer}"))
     checked = run_grade("check", "demo", "--no-mutation", cwd=demo)
     if problem is None:
         assert checked.returncode == 0, checked.stdout

@@ -142,10 +142,13 @@ def check_reference(exercise: Exercise) -> tuple[Finding, ...]:
 
 
 def _check_early_checks(exercise: Exercise) -> tuple[Finding, ...]:
-    """Every early check must be a call the reference answers (one it refuses checks nothing)."""
+    """Every early check must be a call the reference answers, with a value the
+    worker can be sent (else the check fails for every student, and the early
+    call never runs early)."""
     import numpy as np
 
     from ..grading.reference import load_reference
+    from ..sandbox import wire
 
     checked = [p for p in exercise.parts if p.early_checks]
     if not checked:
@@ -157,11 +160,22 @@ def _check_early_checks(exercise: Exercise) -> tuple[Finding, ...]:
         for raw in part.early_checks:
             try:
                 with np.errstate(all="ignore"):
-                    getattr(module, part.function)(*(np.array(a) if isinstance(a, list) else a for a in raw))
+                    answer = getattr(module, part.function)(*(np.array(a) if isinstance(a, list) else a for a in raw))
             except Exception as exc:  # noqa: BLE001 - any error is the finding
                 finding.fail(f"the reference's {part.function}() refuses the early check {raw}: "
                              f"{type(exc).__name__}: {exc}"[:300])
+                continue
+            if not _plain(wire.decode(wire.encode(answer)), wire.Opaque):
+                finding.fail(f"the reference's {part.function}() answers the early check {raw} with a "
+                             f"{type(answer).__name__}, which the worker cannot be sent: the check would fail "
+                             "for every student")
     return (finding,)
+
+
+def _plain(value, opaque) -> bool:
+    if isinstance(value, (tuple, list)):
+        return all(_plain(v, opaque) for v in value)
+    return not isinstance(value, opaque)
 
 
 def check_stubs(exercise: Exercise) -> Finding:

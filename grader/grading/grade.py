@@ -30,9 +30,11 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
     `early_calls`: send the manifest's early calls (None: only while the
     suites still have to be collected, the work they overlap with).
 
-    `sandbox`: the submission's sandbox (`Sandbox.for_exercise`), when the
-    caller started it before importing this module; grading closes it.
+    `sandbox`: the submission's sandbox (`Sandbox.for_exercise`, which takes
+    `hide`), when the caller started it before importing this module; grading closes it.
     """
+    if sandbox is not None and hide:
+        raise ValueError("pass hide to Sandbox.for_exercise: the sandbox is made already")
     started = time.perf_counter()
     if public is None:
         public = not exercise.has_solutions()

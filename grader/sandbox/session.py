@@ -42,6 +42,7 @@ class Sandbox:
         self.calls = 0
         self.early = {}  # ticket -> _Pending: early calls sent whose replies are not read yet
         self.early_done = {}  # ticket -> Outcome
+        self.unrun = []  # functions whose early call was left unrun: its checks found a function it relies on wrong
         self.restarted_after = 0
 
     @classmethod
@@ -236,11 +237,13 @@ class Sandbox:
         the tests). Returns a ticket for `take_early`.
 
         `checks`, (function, args, expected) triples, are calls the worker
-        makes first: should any answer differ from `expected`, it does not run
-        the call (the student's time counts as the call's either way)."""
+        makes first: should any answer differ from `expected`, or not come
+        within `call_seconds`, the call is left unrun. Either way the checks
+        decide no verdict: the call is then made as usual when a test needs it."""
         self.start()
         pending = self._send_call(fn, args, (), None, False, reference_seconds, checks)
         pending.early = True
+        pending.checked = not checks
         self.early[pending.call_id] = pending
         return pending.call_id
 
@@ -268,6 +271,7 @@ class Sandbox:
         self._finish_early()
         outcome = self.early_done.pop(ticket, None)
         if outcome is not None and outcome.kind == "unrun":
+            self.unrun.append(outcome.fn)
             return None  # a check found a function it relies on wrong
         if outcome is not None and outcome.kind == "timeout":
             self.timed_out.add(outcome.fn)  # the call that uses this outcome is the one that timed out
@@ -315,6 +319,9 @@ class Sandbox:
                     return self._lost(pending, output, "helpers")
                 self._send({"op": "answer", **reply})
                 continue
+            if op == "checked" and message.get("id") == pending.call_id:
+                pending.checked = True  # from here on the time is the call's own
+                continue
             if op == "over" and message.get("id") == pending.call_id:
                 if message.get("why") == "helpers" or not self._extend(pending, watch):
                     return self._lost(pending, output, "helpers" if message.get("why") == "helpers" else "cpu")
@@ -347,8 +354,8 @@ class Sandbox:
     def _extend(self, pending, watch):
         """The call reached its own CPU limit: give it what the reference needs
         for the same call times the multiple, if that is more (once). False: timed out."""
-        if pending.extended or pending.reference_seconds is None:
-            return False
+        if pending.extended or pending.reference_seconds is None or not pending.checked:
+            return False  # (the checks alone get call_seconds)
         pending.extended = True
         paused = time.monotonic()
         needed = pending.reference_seconds()
@@ -440,6 +447,8 @@ class Sandbox:
         broken = self.broken
         self.close()
         self.start()  # the next call finds the module imported already
+        if not pending.checked:  # stopped in the early checks: the call itself never ran
+            return Outcome(fn, False, kind="unrun", output=output.text())
         if why == "helpers":
             message = (f"{fn}() timed out: the reference functions standing in for yours (judged wrong in their "
                        f"own parts) worked over {self.limits.helper_seconds:g} s for this call")
@@ -467,6 +476,7 @@ class _Pending:
     reference_seconds: Callable | None
     extended: bool = False
     early: bool = False  # sent by call_early: the worker may leave it unrun (its checks failed)
+    checked: bool = True  # False until the worker says the early checks passed
 
 
 # How often the grader reads the worker's CPU time while it waits (seconds).
