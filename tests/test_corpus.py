@@ -319,3 +319,23 @@ def test_verdicts_are_the_same_on_a_busy_machine(exercise, tmp_path):
         assert busy[name] == quiet[name], name
     # Not a vacuous comparison: each submission lost points, and only some.
     assert all(0 < sum(s for _, s, _, _ in v.values()) < 100 for v in quiet.values())
+
+
+# -- early checks on exercise3 -----------------------------------------------------------------
+
+@pytest.mark.parametrize("source, unrun", [
+    (BASE, []),  # right helpers: the lab's run is made early, and taken
+    (with_function(BASE, BUGS["sigmoid_sign_flipped"][1]), ["gradient_descent"]),
+    (with_function(BASE, BUGS["gradient_missing_1_over_m"][1]), ["gradient_descent"]),
+    (with_function(BASE, STABLE_WHERE), []),
+    (with_function(DESCENT_OF_LISTS, GRADIENT_AS_LIST), []),
+])
+def test_the_lab_run_is_made_early_only_on_helpers_that_pass_their_checks(exercise, make_submission, source, unrun):
+    from grader.sandbox.session import Sandbox
+
+    submission = load_submission(exercise, make_submission(source, quiz_key_text()))
+    sandbox = Sandbox.for_exercise(exercise, submission.source)
+    result = grade(exercise, submission, sandbox=sandbox, early_calls=True)
+    assert sandbox.unrun == unrun
+    assert result.part("gradient_descent").score == 20  # a right descent, whatever its helpers
+    assert "unused_early_calls" not in result.artifacts  # when run early, a test took it

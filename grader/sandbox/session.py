@@ -271,7 +271,6 @@ class Sandbox:
         self._finish_early()
         outcome = self.early_done.pop(ticket, None)
         if outcome is not None and outcome.kind == "unrun":
-            self.unrun.append(outcome.fn)
             return None  # a check found a function it relies on wrong
         if outcome is not None and outcome.kind == "timeout":
             self.timed_out.add(outcome.fn)  # the call that uses this outcome is the one that timed out
@@ -285,7 +284,10 @@ class Sandbox:
                 continue  # sent to a worker that is gone: never ran
             # A timeout here is no verdict yet (see take_early): the test making
             # this call may ask for it with reference helpers standing in.
-            self.early_done[ticket] = self._await_reply(pending, HelperGuard(None, (), 0, self.limits.memory_mb))
+            outcome = self._await_reply(pending, HelperGuard(None, (), 0, self.limits.memory_mb))
+            if outcome.kind == "unrun":
+                self.unrun.append(outcome.fn)
+            self.early_done[ticket] = outcome
 
     def _await_reply(self, pending, guard):
         """The reply to one call, counting its time as the student's own CPU time.
