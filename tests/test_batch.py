@@ -156,7 +156,9 @@ def test_every_student_gets_complete_files(first):
             assert page.images == [] and f"Not graded: {result.error}" in page.text
     looping = json.loads((out / "looping" / "report.json").read_text())
     messages = [t["message"] for t in looping["parts"][3]["tests"]]
-    assert f"gradient_descent() timed out after {CALL_SECONDS} s" in messages[0]
+    # call_seconds, or 5x the reference's CPU time for the lab's run when more: on a slow or busy machine, more.
+    limit = re.search(r"^gradient_descent\(\) timed out after ([\d.]+) s", messages[0])
+    assert limit and float(limit[1]) >= CALL_SECONDS, messages[0]
     assert "not run: gradient_descent() timed out in an earlier test" in messages[-1]
     notes = {f["name"]: f["notes"] for f in looping["artifacts"]["figures"]}
     assert notes["sigmoid_curve"] == []

@@ -320,7 +320,9 @@ def test_looping_gradient_descent_costs_only_its_own_part(hostile):
     graded = hostile("loop_gradient_descent")
     graded.expect(gradient_descent=0)
     first, *rest = graded.messages("gradient_descent")
-    assert f"gradient_descent() timed out after {CALL_SECONDS} s" in first
+    # call_seconds, or 5x the reference's CPU time for the lab's run when more: on a slow or busy machine, more.
+    limit = re.search(r"^gradient_descent\(\) timed out after ([\d.]+) s", first)
+    assert limit and float(limit[1]) >= CALL_SECONDS, first
     assert rest and all(m.startswith("not run: gradient_descent() timed out in an earlier test") for m in rest)
     # One timeout, not one per test: the grade takes seconds, not minutes.
     assert graded.report["seconds"] < 30
