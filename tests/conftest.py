@@ -71,3 +71,16 @@ def make_submission(tmp_path):
         return folder
 
     return make
+
+
+@pytest.fixture(params=["spawned", "forked"])
+def start_mode(request):
+    """Workers started as fresh interpreters, and forked from the fork server."""
+    if request.param == "forked":
+        from grader.sandbox import zygote
+
+        zygote.enable()
+        yield request.param
+        zygote.disable()
+    else:
+        yield request.param

@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 
-from grader.sandbox import zygote
 from grader.sandbox.isolation import Limits
 from grader.sandbox.session import Sandbox
 
@@ -29,17 +28,6 @@ def slow(seconds):
         pass
     return "done"
 '''
-
-
-@pytest.fixture(params=["spawned", "forked"])
-def start_mode(request):
-    """Workers started as fresh interpreters, and forked from the fork server."""
-    if request.param == "forked":
-        zygote.enable()
-        yield request.param
-        zygote.disable()
-    else:
-        yield request.param
 
 
 def test_an_early_call_runs_once_and_other_calls_keep_their_replies(start_mode):

@@ -12,7 +12,6 @@ import pytest
 from grader.course import Part
 from grader.errors import GraderError
 from grader.grading.reference import ShownReference
-from grader.sandbox import zygote
 from grader.sandbox.isolation import Limits
 from grader.sandbox.session import Sandbox
 
@@ -64,17 +63,6 @@ def helper(value):
         pass
     return value
 ''', "names": ["helper"]}
-
-
-@pytest.fixture(params=["spawned", "forked"])
-def start_mode(request):
-    """Workers started as fresh interpreters, and forked from the fork server."""
-    if request.param == "forked":
-        zygote.enable()
-        yield request.param
-        zygote.disable()
-    else:
-        yield request.param
 
 
 def sandbox(**limits):
