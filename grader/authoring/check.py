@@ -147,7 +147,7 @@ def _check_early_checks(exercise: Exercise) -> tuple[Finding, ...]:
     call never runs early)."""
     import numpy as np
 
-    from ..grading.reference import load_reference
+    from ..grading.reference import load_reference, manifest_args
     from ..sandbox import wire
 
     checked = [p for p in exercise.parts if p.early_checks]
@@ -160,7 +160,7 @@ def _check_early_checks(exercise: Exercise) -> tuple[Finding, ...]:
         for raw in part.early_checks:
             try:
                 with np.errstate(all="ignore"):
-                    answer = getattr(module, part.function)(*(np.array(a) if isinstance(a, list) else a for a in raw))
+                    answer = getattr(module, part.function)(*manifest_args(raw))
             except Exception as exc:  # noqa: BLE001 - any error is the finding
                 finding.fail(f"the reference's {part.function}() refuses the early check {raw}: "
                              f"{type(exc).__name__}: {exc}"[:300])

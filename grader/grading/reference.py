@@ -65,6 +65,13 @@ def _elements(args) -> int:
     return sum(a.size for a in args if isinstance(a, np.ndarray))
 
 
+def manifest_args(raw) -> tuple:
+    """A call's arguments as the manifest writes them (early calls and checks): a list stands for a numpy array."""
+    import numpy as np
+
+    return tuple(np.array(a) if isinstance(a, list) else a for a in raw)
+
+
 def call_key(fn, args, oracles) -> str:
     """One key for a call and its inputs (and the reference functions standing in).
 

@@ -11,7 +11,7 @@ from ..errors import GraderError
 from ..results import TestResult
 from ..sandbox.session import Sandbox
 from ..submissions.load import Submission
-from .reference import call_key, reference_seconds, shown_reference
+from .reference import call_key, manifest_args, reference_seconds, shown_reference
 
 
 @dataclass
@@ -57,18 +57,15 @@ class Grading:
         in, and an early run on the student's own would be spent in vain."""
         import numpy as np
 
-        def arrays(raw):
-            return tuple(np.array(a) if isinstance(a, list) else a for a in raw)
-
         checks = []
         for part in self.exercise.parts:
             for raw in part.early_calls:
-                args = arrays(raw)
+                args = manifest_args(raw)
                 ticket = self.sandbox.call_early(part.function, args, self._seconds_for(part.function, args),
                                                  checks=checks)
                 self.early[call_key(part.function, args, [])] = (ticket, part.function)
             for raw in part.early_checks if self.reference is not None else ():
-                args = arrays(raw)
+                args = manifest_args(raw)
                 copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
                 try:
                     with np.errstate(all="ignore"):
