@@ -376,6 +376,7 @@ def test_output_flood_is_captured_per_call_and_cut(hostile):
 
 @pytest.mark.parametrize("name, message", [
     ("sys_exit", "compute_gradient_logistic() raised SystemExit(0): student code must not try to end the grading"),
+    ("builtin_exit", "compute_gradient_logistic() raised SystemExit(0): student code must not try to end the grading"),
     ("raise_system_exit", "compute_gradient_logistic() raised SystemExit('done grading')"),
     ("keyboard_interrupt", "compute_gradient_logistic() raised KeyboardInterrupt"),
     ("base_exception", "compute_gradient_logistic() raised BaseException(not an Exception)"),

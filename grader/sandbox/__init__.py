@@ -4,9 +4,10 @@ calling student functions in them, and the wire format between the two.
 Two kinds of file live here. Most are ordinary modules of the grader. The
 files of `inside/`, and `wire.py`, `isolation.py` and `landlock.py` besides, are also run in
 the worker or the fork server: never imported there, but joined into the text
-that `python -I -c` runs (see `script`), so they use nothing but the standard
+that `python -I -S -c` runs (see `command`), so they use nothing but the standard
 library (and numpy) and each other's names.
 """
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -25,3 +26,19 @@ def script(names: tuple, entry: str) -> str:
     """
     folder = Path(__file__).parent
     return "\n".join((folder / name).read_text() for name in names) + f"\n{entry}\n"
+
+
+def command(names: tuple, entry: str) -> list[str]:
+    """The command that runs `script(names, entry)` in a fresh interpreter.
+
+    Isolated (-I: no environment variables, no user site, no current folder)
+    and without `site` (-S), whose start-up, an editable install's import hook
+    included, cost every worker 20 to 30 ms. The folders `site` would have put
+    on the path are put there first thing instead, and `exit`/`quit`, which
+    student code may call, are what `site` makes them: a SystemExit.
+    """
+    from .isolation import package_folders
+
+    prelude = (f"import sys\nsys.path.extend({package_folders()!r})\n"
+               "import builtins\nbuiltins.exit = builtins.quit = sys.exit\n")
+    return [sys.executable, "-I", "-S", "-c", prelude + script(names, entry)]

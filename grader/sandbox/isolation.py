@@ -104,16 +104,24 @@ def _mount(libc, source, target, fstype, flags, data):
 
 # -- the folders a worker may see ------------------------------------------------
 
-def python_paths():
-    """Folders the worker's interpreter needs (stdlib, venv, site-packages)."""
+def package_folders():
+    """The folders of installed packages, in the grader's order: its
+    site-packages (or dist-packages) and the one holding numpy. Workers start
+    without `site` and put these on their own path."""
     import importlib.util
 
     # Found, not imported: the grader imports numpy while the worker starts.
-    numpy_init = importlib.util.find_spec("numpy").origin
+    numpy_folder = os.path.dirname(os.path.dirname(importlib.util.find_spec("numpy").origin))
+    found = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    found += [numpy_folder] if numpy_folder not in found else []
+    return [p for p in dict.fromkeys(found) if os.path.isdir(p)]
+
+
+def python_paths():
+    """Folders the worker's interpreter needs (stdlib, venv, site-packages)."""
     found = {p for p in (sys.prefix, sys.base_prefix, os.path.dirname(sys.executable))}
     found.add(os.path.dirname(os.path.realpath(sys.executable)))
-    found.add(os.path.dirname(os.path.dirname(numpy_init)))
-    found.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    found.update(package_folders())
     return [p for p in found if os.path.isdir(p)]
 
 

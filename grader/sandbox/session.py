@@ -14,13 +14,12 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from . import WORKER, isolation, script, wire, zygote
+from . import WORKER, command, isolation, wire, zygote
 from .helpers import HelperGuard
 from .isolation import Limits
 from .outcome import Outcome, clean, exit_text, one_line, where
@@ -76,7 +75,7 @@ class Sandbox:
         pidns = "1" if self.level in isolation.NAMESPACE_LEVELS else "0"
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", script(*WORKER), str(to_worker_r), str(from_worker_w),
+                [*command(*WORKER), str(to_worker_r), str(from_worker_w),
                  os.path.join(plan.workdir, module_file), self.module_name, pidns, "nofork" if plan.no_fork else "-"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,

@@ -15,7 +15,7 @@ import struct
 import subprocess
 import sys
 
-from . import FORKSERVER, isolation, script
+from . import FORKSERVER, command, isolation
 
 
 class Zygote:
@@ -24,7 +24,7 @@ class Zygote:
     def __init__(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", script(*FORKSERVER), str(theirs.fileno())],
+            [*command(*FORKSERVER), str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=isolation.worker_env("/tmp"), start_new_session=True,
         )
