@@ -328,3 +328,27 @@ def test_zip_members_are_checked_before_anything_is_written(tmp_path):
         "the zip was refused: it holds a symbolic link (logistic_regression.py)"
     assert unpack("bomb", [("big.py", "0" * (MAX_ZIP_BYTES + 1))]) == "the zip unpacks to more than 50 MB"
     assert unpack("empty", []) == "the zip is empty"
+
+
+def test_the_exercise_fingerprint_covers_what_decides_a_grade_and_nothing_else(tmp_path):
+    """A batch regrades everyone when the fingerprint changes: so must any file that can change a verdict."""
+    from grader.batch.run import exercise_fingerprint
+    from grader.course import Course
+
+    for folder in ("exercises", "solutions"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def fingerprint():
+        return exercise_fingerprint(Course(tmp_path).exercise("exercise3"))
+
+    def edit(path):
+        path.write_text(path.read_text() + "\n# edited\n")
+
+    seen = [fingerprint()]
+    for decides in ("exercises/exercise3/lab_utils.py", "exercises/exercise3/exercise.toml",
+                    "solutions/exercise3/tests/test_sigmoid.py", "solutions/exercise3/quiz_key.toml"):
+        edit(tmp_path / decides)
+        seen.append(fingerprint())
+        assert seen[-1] not in seen[:-1], f"{decides} changed and the fingerprint did not"
+    edit(tmp_path / "exercises" / "exercise3" / "README.md")  # what students read decides nothing
+    assert fingerprint() == seen[-1]

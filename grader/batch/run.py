@@ -72,9 +72,12 @@ class Batch:
 
 
 def exercise_fingerprint(exercise: Exercise) -> str:
-    """A hash of everything that decides a grade: the manifest and the solutions folder."""
+    """A hash of everything that decides a grade: the manifest, the support
+    files copied beside every submission (student code imports them) and the
+    solutions folder."""
     h = hashlib.sha256()
     files = [exercise.folder / "exercise.toml"]
+    files += [exercise.folder / name for name in exercise.support if (exercise.folder / name).is_file()]
     if exercise.solution_folder:
         files += sorted(p for p in exercise.solution_folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in files:
