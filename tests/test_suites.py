@@ -130,5 +130,7 @@ def test_check_tells_when_the_reference_refuses_an_early_check(demo, run_grade, 
     if problem is None:
         assert checked.returncode == 0, checked.stdout
         assert "✓ early checks the reference answers: predict 1" in checked.stdout, checked.stdout
+        # demo's only part has no later part to make an early call: the checks are never made
+        assert "note: predict()'s early checks are never made" in checked.stdout, checked.stdout
     else:
         assert checked.returncode == 1 and problem in checked.stdout, checked.stdout

@@ -144,7 +144,7 @@ def check_reference(exercise: Exercise) -> tuple[Finding, ...]:
 def _check_early_checks(exercise: Exercise) -> tuple[Finding, ...]:
     """Every early check must be a call the reference answers, with a value the
     worker can be sent (else the check fails for every student, and the early
-    call never runs early)."""
+    call never runs early). Checks that no later early call uses are noted."""
     import numpy as np
 
     from ..grading.reference import load_reference, manifest_args
@@ -169,6 +169,11 @@ def _check_early_checks(exercise: Exercise) -> tuple[Finding, ...]:
                 finding.fail(f"the reference's {part.function}() answers the early check {raw} with a "
                              f"{type(answer).__name__}, which the worker cannot be sent: the check would fail "
                              "for every student")
+    for part in checked:
+        later = exercise.parts[exercise.parts.index(part) + 1:]
+        if not any(p.early_calls for p in later):  # harmless, so a note rather than a failure
+            finding.lines.append(f"note: {part.function}()'s early checks are never made: no later part "
+                                 "declares an early call for them to guard")
     return (finding,)
 
 
