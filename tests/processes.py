@@ -30,10 +30,11 @@ def zombies_below(pid: int) -> set[int]:
     return {p for p, (state, parent) in table.items() if state == "Z" and parent in below}
 
 
-# Runs `python ARGS` in a private mount namespace where the first folder on
+# Runs the command ARGS in a private mount namespace where the first folder on
 # the way to the interpreter that other users cannot enter (such as /root) is
-# made enterable, so that a throwaway uid can run the interpreter there; as
-# REACHABLE_UID when that is set.
+# made enterable, so that a throwaway uid can run the interpreter there, as it
+# can on Gradescope, where Python is installed system-wide; as REACHABLE_UID
+# when that is set.
 _REACHABLE = r"""
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -62,7 +63,7 @@ if uid:
     os.setgroups([])
     os.setgid(int(uid))
     os.setuid(int(uid))
-os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+os.execv(sys.argv[1], sys.argv[1:])
 """
 
 
@@ -72,5 +73,11 @@ def run_reachable(args: list[str], env: dict, uid: int | None = None, cwd: Path 
     reach the interpreter even in a folder closed to others (/root); run as
     `uid` (a grader without root) if given."""
     env = {**os.environ, **env, **({"REACHABLE_UID": str(uid)} if uid is not None else {})}
-    return subprocess.run([sys.executable, "-I", "-c", _REACHABLE, *args], cwd=cwd,
+    return subprocess.run(reachable([sys.executable, *args]), cwd=cwd,
                           capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def reachable(command: list[str]) -> list[str]:
+    """`command` (a program and its arguments) wrapped to run where a
+    throwaway uid can reach the interpreter (needs root; see above)."""
+    return [sys.executable, "-I", "-c", _REACHABLE, *command]

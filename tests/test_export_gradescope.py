@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from conftest import REFERENCE, ROOT, quiz_key_text
 from nbfill import filled_notebook, write_notebook
+from processes import reachable
 from report_checks import gradescope_problems, gradescope_text_problems
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -273,40 +274,10 @@ def _snapshot(root: Path) -> dict:
     return found
 
 
-# Runs bash ARGS in a private mount namespace where each folder on the way to
-# this interpreter that other users cannot enter (/root, say) is made
-# enterable, so that a throwaway uid can run it, as it can on Gradescope, where
-# Python is installed system-wide.
-_REACHABLE = r"""
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-def check(result, what):
-    if result != 0:
-        raise OSError(ctypes.get_errno(), what)
-check(libc.unshare(0x00020000), "unshare")
-check(libc.mount(None, b"/", None, 16384 | (1 << 18), None), "make / private")
-closed = {}
-for prefix in {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}:
-    parts = prefix.strip("/").split("/")
-    for i in range(1, len(parts)):
-        folder = "/" + "/".join(parts[:i])
-        if not os.stat(folder).st_mode & 0o001:
-            closed.setdefault(folder, set()).add(folder + "/" + parts[i])
-            break
-for folder, inners in closed.items():
-    fds = {inner: os.open(inner, os.O_PATH) for inner in inners}
-    check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=755"), "cover")
-    for inner, fd in fds.items():
-        os.mkdir(inner)
-        check(libc.mount(f"/proc/self/fd/{fd}".encode(), inner.encode(), None, 4096 | 16384, None), "bind back")
-os.execv("/bin/bash", ["bash", *sys.argv[1:]])
-"""
-
-
 def _uid_level_reachable() -> bool:
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         return False
-    probe = _run([sys.executable, "-c", _REACHABLE, "-c", "true"])
+    probe = _run(reachable(["/bin/bash", "-c", "true"]))
     return probe.returncode == 0
 
 
@@ -319,7 +290,7 @@ def test_hostile_submission_cannot_read_solutions_or_forge_results(autograder, l
         if not _uid_level_reachable():
             pytest.skip("the uid level needs root on Linux and a private mount namespace for this test")
         # Landlock off: this is about the permissions alone (a container whose kernel lacks it).
-        wrap, env = [sys.executable, "-c", _REACHABLE], {"GRADER_ISOLATION": "uid", "GRADER_LANDLOCK": "0"}
+        wrap, env = reachable(["/bin/bash"]), {"GRADER_ISOLATION": "uid", "GRADER_LANDLOCK": "0"}
     source = (HOSTILE / "autograder_paths.py").read_text().replace("@ROOT@", str(autograder.root))
     before = _snapshot(autograder.root)
     earlier = {"users": [{"name": "Eve", "id": 9}],
