@@ -19,7 +19,7 @@ FORKSERVER = (("landlock.py", "isolation.py", "wire.py", "inside/seccomp.py", "i
 
 @cache
 def script(names: tuple, entry: str) -> str:
-    """Source for `python -I -c`: these files of this folder, one after another, then `entry`.
+    """Source for `python -I -S -c` (see `command`): these files of this folder, one after another, then `entry`.
 
     The worker and the fork server run from such text, so they never import
     the grader package (nor anything a student could have planted beside it).

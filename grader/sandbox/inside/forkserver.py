@@ -1,6 +1,6 @@
 # The fork server ("zygote"): a warm interpreter that forks workers.
 #
-# Never imported by the grader: `zygote.py` runs `python -I -c` with the text of
+# Never imported by the grader: `zygote.py` runs `python -I -S -c` with the text of
 # landlock.py, isolation.py, wire.py, seccomp.py and worker.py followed by this
 # file's. It imports numpy once; each worker is then a fork of it instead of a
 # fresh interpreter. It runs no student code itself and never reads a

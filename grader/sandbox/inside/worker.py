@@ -1,6 +1,6 @@
 # The program that runs student code, inside the sandbox.
 #
-# It is never imported by the grader: the grader runs `python -I -c` with the
+# It is never imported by the grader: the grader runs `python -I -S -c` with the
 # texts of wire.py, seccomp.py and this file and a call of main() (or forks it
 # from the fork server, see forkserver.py), so `encode`, `decode`, `pack`
 # and `Unpacker` below come from wire.py and `install_filter` from seccomp.py.
