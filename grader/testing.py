@@ -25,6 +25,18 @@ SMALL = 24  # arrays up to this many elements are shown in full
 # Whether failed comparisons look for a matching hint. Mutation analysis needs
 # verdicts only, and turns this off to save the time the mistakes' variants take.
 HINTS = True
+# The containers judged by value since the grader last asked (see
+# `judged_by_value`): a list where an array is expected passes its own test,
+# yet breaks the arithmetic of code that calls it (`w - alpha * a_list`).
+_BY_VALUE: list[str] = []
+
+
+def judged_by_value() -> list[str]:
+    """The kinds of container ("a list", "a tuple") that comparisons accepted
+    by value where an array was expected, since the last call; forgets them."""
+    taken = list(_BY_VALUE)
+    _BY_VALUE.clear()
+    return taken
 
 
 IN_PLACE = ("leave the caller's arrays alone: `a = a - x` makes a new array, `a -= x` changes the caller's; "
@@ -178,9 +190,12 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=T
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
             # Plain numbers in a list (or a number for a 0-d array) are judged by value.
+            container = type(got)
             got = _as_array(got, expected.ndim)
             if not isinstance(got, np.ndarray):
                 return f"{label}: expected a numpy array of shape {expected.shape}, got {_kind(got)}"
+            if container in (list, tuple):
+                _BY_VALUE.append(f"a {container.__name__}")
         if got.shape != expected.shape:
             return f"{label}: expected shape {expected.shape}, got shape {got.shape}{_reshape_hint(got, expected)}"
         if got.dtype.kind not in "biuf":

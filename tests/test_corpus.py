@@ -236,6 +236,41 @@ def test_right_numbers_in_another_plain_container_get_full_marks(exercise, tmp_p
     assert result.score == 100
 
 
+SIGMOID_AS_LIST = """
+    def sigmoid(z):
+        return (1 / (1 + np.exp(-np.asarray(z, dtype=float)))).tolist()"""
+
+
+@pytest.mark.parametrize("replacement, part", [(GRADIENT_AS_LIST, "compute_gradient_logistic"),
+                                               (PAIR_AS_LIST, "compute_gradient_logistic"),
+                                               (SIGMOID_AS_LIST, "sigmoid")],
+                         ids=["dj_dw as a list", "a list of lists", "sigmoid as a list"])
+def test_a_list_judged_right_costs_no_later_part_whose_arithmetic_it_would_break(exercise, tmp_path,
+                                                                                  replacement, part):
+    # BASE's own code does arithmetic on what its helpers return (`w - alpha * dw`, `1 - f`):
+    # with a list there it would raise, though each function is right by its numbers.
+    result = grade_source(exercise, tmp_path / "sub", with_function(BASE, replacement))
+    failing = [f"{p.name}/{t.name}: {t.message}" for p in result.parts for t in p.tests if not t.passed]
+    assert failing == []
+    assert result.score == 100
+    note = result.part(part).note
+    assert note.startswith("gives a list where the lab's gives an array: judged by its numbers"), note
+    assert "later parts ran with the reference's in its place (np.array(...) makes one)" in note
+    assert [p.name for p in result.parts if p.note] == [part]
+
+
+def test_public_checks_say_a_list_may_break_the_code_that_calls_it(grade_cli, tmp_path):
+    """With the public checks alone (a student bundle) no reference stands in: the
+    note on the part that gives a list tells why the later part fails."""
+    assert grade_cli("release", "exercise3", "--out", tmp_path / "bundle").exit_code == 0
+    public = Course(tmp_path / "bundle").exercise("exercise3")
+    result = grade_source(public, tmp_path / "sub", with_function(BASE, GRADIENT_AS_LIST))
+    note = result.part("compute_gradient_logistic").note
+    assert note.startswith("gives a list where the lab's gives an array"), note
+    assert note.endswith("so code that calls it may fail (np.array(...) makes one)"), note
+    assert result.public_only and not result.part("gradient_descent").tests[0].passed
+
+
 def test_the_stable_sigmoid_from_the_issue_gets_full_marks_from_the_grade_command(make_submission, run_grade):
     folder = make_submission(with_function(BASE, STABLE_WHERE), quiz_key_text())
     proc = run_grade("exercise3", "--submission", folder)
@@ -328,7 +363,8 @@ def test_verdicts_are_the_same_on_a_busy_machine(exercise, tmp_path):
     (with_function(BASE, BUGS["sigmoid_sign_flipped"][1]), ["gradient_descent"]),
     (with_function(BASE, BUGS["gradient_missing_1_over_m"][1]), ["gradient_descent"]),
     (with_function(BASE, STABLE_WHERE), []),
-    (with_function(DESCENT_OF_LISTS, GRADIENT_AS_LIST), []),
+    # a list where the lab returns an array: the reference stands in for it in the descent's tests
+    (with_function(DESCENT_OF_LISTS, GRADIENT_AS_LIST), ["gradient_descent"]),
 ])
 def test_the_lab_run_is_made_early_only_on_helpers_that_pass_their_checks(exercise, make_submission, source, unrun):
     from grader.sandbox.session import Sandbox

@@ -58,12 +58,14 @@ def grade(exercise: Exercise, submission: Submission, *, student: str = "", hide
             suites.run(grading, fail_fast)
             # Only telling when every part was right (no reference stood in to change a call): `grade check`'s canary.
             unused = grading.unused_early()
-            if unused and not fail_fast and all(grading.judged_correct(p) for p in exercise.parts):
+            if (unused and not fail_fast and not grading.by_value
+                    and all(grading.judged_correct(p) for p in exercise.parts)):
                 result.artifacts["unused_early_calls"] = unused
         if failed_import is None and testing.HINTS:
             add_notebook_hints(grading.results, submission.source, exercise)
         for part in exercise.parts:
-            result.parts.append(_part_result(part, grading.results[part.name], failed_import, public))
+            result.parts.append(_part_result(part, grading.results[part.name], failed_import, public,
+                                             grading.by_value.get(part.name)))
         result.parts.append(_quiz_part(exercise, submission, public))
         if figures:
             from .figures import collect
@@ -96,7 +98,7 @@ def _suite_files(exercise: Exercise, public: bool):
     return folder, [folder / p.suite for p in exercise.parts if (folder / p.suite).is_file()]
 
 
-def _part_result(part, tests, failed_import, public) -> PartResult:
+def _part_result(part, tests, failed_import, public, by_value=None) -> PartResult:
     result = PartResult(part.name, part.points)
     if failed_import is not None:
         text = failed_import.describe()
@@ -113,6 +115,12 @@ def _part_result(part, tests, failed_import, public) -> PartResult:
         result.note = "no checks for this part" if public else "no tests found for this part"
     elif all("not implemented yet" in t.message for t in tests):
         result.note = "not implemented yet"
+    elif by_value and all(t.passed for t in tests):
+        # Its tests passed, but a later part's arithmetic on it would fail (or,
+        # for +, concatenate): the plugin has the reference stand in for it there.
+        later = ("so code that calls it may fail" if public else "so later parts ran with the reference's in its place")
+        result.note = (f"gives {by_value} where the lab's gives an array: judged by its numbers, but arithmetic on "
+                       f"{by_value} is not an array's, {later} (np.array(...) makes one)")
     return result
 
 

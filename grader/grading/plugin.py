@@ -111,6 +111,7 @@ class GraderPlugin:
         self.item = item
         grading = self.grading
         grading.begin_test()
+        testing.judged_by_value()  # what earlier comparisons (a fixture's, say) accepted is not this test's
         ready_to_run(item)
         hook = item.ihook
         verdict = _attempt(hook.pytest_runtest_setup, item=item)
@@ -123,7 +124,8 @@ class GraderPlugin:
         part = grading.part_of(item)
         if verdict is not None and grading.reference is None:
             verdict = self._blame_note(part, verdict)
-        grading.record(part, make_result(item, verdict or Verdict(True), hidden=not grading.public))
+        grading.record(part, make_result(item, verdict or Verdict(True), hidden=not grading.public),
+                       by_value=testing.judged_by_value())
 
     def _blame_note(self, part, verdict: Verdict) -> Verdict:
         """Public checks run without the reference, so no function stands in for

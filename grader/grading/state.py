@@ -34,6 +34,9 @@ class Grading:
         self.public = public
         self.seed_text = submission.digest
         self.results: dict[str, list[TestResult]] = {p.name: [] for p in exercise.parts}
+        # Parts whose tests accepted a list or tuple where an array is expected:
+        # part name -> the container ("a list"). See `_oracles`.
+        self.by_value: dict[str, str] = {}
         self.by_suite = {p.suite: p for p in exercise.parts}
         self.student_seconds = 0.0
         self.test = TestState()
@@ -131,7 +134,15 @@ class Grading:
         return self.call(part, fn, args)
 
     def _oracles(self, part):
-        return self.earlier_wrong(part) if self.reference else []
+        """The functions whose reference stands in while `part` is tested: those
+        of earlier parts not judged correct, and those judged correct by value
+        only (a list where the lab returns an array), since arithmetic on a list
+        is not arithmetic on an array and would fail the student's later part
+        for the earlier one's sake."""
+        if not self.reference:
+            return []
+        earlier = self.exercise.parts[: self.exercise.parts.index(part)]
+        return [p.function for p in earlier if not self.judged_correct(p) or p.name in self.by_value]
 
     def earlier_wrong(self, part) -> list[str]:
         """The functions of the parts before `part` that were not judged correct."""
@@ -163,6 +174,9 @@ class Grading:
         finally:
             self.test.own_only = False
 
-    def record(self, part, result: TestResult) -> None:
-        """Keep the verdict of one test of `part`."""
+    def record(self, part, result: TestResult, by_value=()) -> None:
+        """Keep the verdict of one test of `part`; `by_value`: the containers it
+        accepted by value where an array was expected."""
+        if result.passed and by_value:
+            self.by_value.setdefault(part.name, by_value[0])
         self.results[part.name].append(result)

@@ -271,6 +271,8 @@ def _agree(value, expected, np):
     if isinstance(expected, tuple):
         return (isinstance(value, (tuple, list)) and len(value) == len(expected)
                 and all(_agree(v, e, np) for v, e in zip(value, expected)))
+    if isinstance(value, (list, tuple)) and isinstance(expected, np.ndarray) and expected.ndim:
+        return False  # judged by its numbers, but later parts get the reference's in its place
     value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
     return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=1e-6, atol=1e-9, equal_nan=True))
 
