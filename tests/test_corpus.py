@@ -259,6 +259,24 @@ def test_a_list_judged_right_costs_no_later_part_whose_arithmetic_it_would_break
     assert [p.name for p in result.parts if p.note] == [part]
 
 
+def test_a_module_may_use_what_every_python_program_has(exercise, tmp_path):
+    """The worker starts without running `site`, yet what a program may use of it
+    (help() and the other builtins it adds, sys.prefix) and of its output
+    streams (encoding, writelines) works as under `python`."""
+    prologue = textwrap.dedent("""
+        import sys
+        help(np.exp)
+        print(type(copyright).__name__, type(credits).__name__, type(license).__name__, type(exit).__name__)
+        sys.stdout.writelines([sys.stdout.encoding, "\\n"])
+        assert sys.prefix == PREFIX, sys.prefix
+        """).replace("PREFIX", repr(sys.prefix))
+    source = BASE.replace("import numpy as np\n", "import numpy as np\n" + prologue, 1)
+    assert source != BASE
+    result = grade_source(exercise, tmp_path / "sub", source)
+    failing = [f"{p.name}/{t.name}: {t.message}" for p in result.parts for t in p.tests if not t.passed]
+    assert failing == [] and result.score == 100
+
+
 def test_public_checks_say_a_list_may_break_the_code_that_calls_it(grade_cli, tmp_path):
     """With the public checks alone (a student bundle) no reference stands in: the
     note on the part that gives a list tells why the later part fails."""

@@ -32,13 +32,16 @@ def command(names: tuple, entry: str) -> list[str]:
     """The command that runs `script(names, entry)` in a fresh interpreter.
 
     Isolated (-I: no environment variables, no user site, no current folder)
-    and without `site` (-S), whose start-up, an editable install's import hook
-    included, cost every worker 20 to 30 ms. The folders `site` would have put
-    on the path are put there first thing instead, and `exit`/`quit`, which
-    student code may call, are what `site` makes them: a SystemExit.
+    and without running `site` (-S), whose start-up, an editable install's
+    import hook included, cost every worker 20 to 30 ms. What student code may
+    notice of `site` is done first thing instead: the package folders go on
+    the path, `sys.prefix` names the grader's environment, and the builtins
+    `site` adds (`exit`, `quit`, `help`, `copyright`, `credits`, `license`)
+    are there.
     """
     from .isolation import package_folders
 
     prelude = (f"import sys\nsys.path.extend({package_folders()!r})\n"
-               "import builtins\nbuiltins.exit = builtins.quit = sys.exit\n")
+               f"sys.prefix, sys.exec_prefix = {sys.prefix!r}, {sys.exec_prefix!r}\n"
+               "import site\nsite.setquit()\nsite.setcopyright()\nsite.sethelper()\ndel site\n")
     return [sys.executable, "-I", "-S", "-c", prelude + script(names, entry)]

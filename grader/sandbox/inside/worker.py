@@ -20,6 +20,8 @@ CAPTURE_LIMIT = 16 * 1024
 class _CappedText:
     """sys.stdout/stderr replacement: forwards at most CAPTURE_LIMIT characters per call."""
 
+    encoding, errors = "utf-8", "replace"  # what student code may read of a text stream
+
     def __init__(self, fd):
         self.fd = fd
         self.budget = CAPTURE_LIMIT
@@ -36,11 +38,20 @@ class _CappedText:
             self.dropped += len(text)
         return len(text)
 
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
     def flush(self):
         pass
 
     def isatty(self):
         return False
+
+    def fileno(self):
+        import io
+
+        raise io.UnsupportedOperation("output is captured: no file descriptor")  # as io.StringIO says
 
 
 class Channel:
