@@ -1,5 +1,6 @@
 """Output: sigmoid prints 200 MB (and is right); compute_cost_logistic writes
-200 MB straight to file descriptor 1 on its first call, then raises.
+200 MB straight to file descriptor 1 on each of its first two calls, then raises
+(two: the first may be an early check, whose output no test shows).
 Expected: sigmoid full marks, compute_cost_logistic 0 with its output cut to a
 few KB, full marks elsewhere.
 """
@@ -23,8 +24,8 @@ def sigmoid(z):
 
 
 def compute_cost_logistic(X, y, w, b):
-    """Floods the raw stdout once, then fails."""
-    if not _FLOODED:
+    """Floods the raw stdout (the first two times), then fails."""
+    if len(_FLOODED) < 2:
         _FLOODED.append(True)
         chunk = b"y" * (1 << 20)
         for _ in range(200):
