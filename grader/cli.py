@@ -123,22 +123,32 @@ def grade_exercise(name, submission, root, json_path, html_path, gradescope_path
         sandbox.close()
         raise
     from .render import terminal
-    from .results import save_json, write_atomic
+    from .results import save_json, unwritable, write_atomic
     from .visibility import student_view
 
     result = grade(exercise, sub, figures=html_path is not None, sandbox=sandbox)
+    unwritten = []  # a report that cannot be written costs none of the others, nor the terminal's
+
+    def write(path, save):
+        try:
+            save(path)
+        except OSError as exc:
+            unwritten.append(unwritable(exc, path))
+
     if json_path:  # first: a terminal that fails to print must not cost the report
-        save_json(result, json_path)
+        write(json_path, lambda path: save_json(result, path))
     shown = student_view(result, hide_hidden)
     if html_path:
         from .render import html
 
-        write_atomic(html_path, html.render(shown))
+        write(html_path, lambda path: write_atomic(path, html.render(shown)))
     if gradescope_path:
         from .render import gradescope
 
-        write_atomic(gradescope_path, gradescope.render(shown))
+        write(gradescope_path, lambda path: write_atomic(path, gradescope.render(shown)))
     click.echo(terminal.render(shown, color=sys.stdout.isatty(), verbose=verbose))
+    if unwritten:
+        raise GraderError("; ".join(unwritten))
     if fail_under is not None and result.score < fail_under:
         sys.exit(1)
 

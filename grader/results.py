@@ -2,6 +2,7 @@
 gradebook) is rendered from a `GradeResult`; no renderer computes a score."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import statistics
@@ -142,11 +143,13 @@ def write_atomic(path: Path, text: str) -> None:
     behind when it fails, and an OSError then names `path` (a full disk fails in a write, which names
     no file, or names the temporary file)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except FileExistsError:  # a file where a folder on the way should be
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
     except OSError as exc:
-        exc.filename = str(path)
+        exc.filename, exc.filename2 = str(path), None
         raise
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report should get the usual mode
@@ -161,6 +164,11 @@ def write_atomic(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             exc.filename, exc.filename2 = str(path), None
         raise
+
+
+def unwritable(exc: OSError, where: Path) -> str:
+    """Why an output could not be written, in one line."""
+    return f"cannot write {exc.filename or where}: {exc.strerror or exc}"
 
 
 def save_json(result: GradeResult, path: Path) -> None:

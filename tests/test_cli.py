@@ -47,6 +47,18 @@ def test_root_option_finds_the_course_from_anywhere(run_grade, tmp_path):
     assert "100 points" in result.stdout
 
 
+def test_a_report_that_cannot_be_written_costs_no_other_report(run_grade, make_submission, tmp_path):
+    """An unwritable --html is a one-line error after the grade: the terminal
+    report is printed and the --json beside it written all the same."""
+    folder = make_submission(REFERENCE.read_text(), quiz_key_text())
+    (tmp_path / "a_file").write_text("")
+    done = run_grade("exercise3", "--submission", folder, "--html", tmp_path / "a_file" / "report.html",
+                     "--json", tmp_path / "report.json")
+    one_line_error(done, f"cannot write {tmp_path / 'a_file' / 'report.html'}: Not a directory")
+    assert "Total: 100 / 100" in done.stdout
+    assert json.loads((tmp_path / "report.json").read_text())["score"] == 100
+
+
 def test_json_report_schema_and_partial_credit(grade_cli, make_submission, tmp_path):
     buggy = REFERENCE.read_text().replace("dj_db = float(np.sum(err) / m)", "dj_db = float(np.sum(err))")
     folder = make_submission(buggy, quiz='q1 = "B"\nq2 = "A"\nq3 = "A"\nq4 = ""\n')

@@ -29,7 +29,7 @@ import click
 
 from ..course import Exercise
 from ..errors import GraderError
-from ..results import GradeResult, PartResult, class_statistics, load_json, write_atomic
+from ..results import GradeResult, PartResult, class_statistics, load_json, unwritable, write_atomic
 from ..submissions import entries as entry_files
 from ..submissions.entries import Entry
 from .outputs import (
@@ -157,11 +157,6 @@ def _done(batch: Batch, task: dict, result: GradeResult, digest: str) -> dict:
     # Written last: only a student whose files are all complete counts as done.
     write_atomic(batch.out / task["entry"]["id"] / STATE, json.dumps(_state(batch, digest)))
     return {"status": result.status}
-
-
-def unwritable(exc: OSError, where: Path) -> str:
-    """Why an output could not be written, in one line."""
-    return f"cannot write {exc.filename or where}: {exc.strerror or exc}"
 
 
 def _remedy(exc: OSError) -> str:
