@@ -176,6 +176,7 @@ def test_second_run_grades_nothing_and_a_change_grades_one(first, course):
     again = batch("exercise3", submissions, "--out", out, "--root", course)
     assert again.returncode == 0, again.stderr
     assert "graded 0, not graded 0, unchanged 12 (skipped)" in again.stdout
+    assert re.search(r"\n  not graded \((\d+); \1 as an earlier run recorded\):\n", again.stdout), again.stdout
     assert {p: p.stat().st_mtime_ns for p in out.glob("*/*")} == before
     (submissions / "buggy.py").write_text((submissions / "buggy.py").read_text() + "\n# one more comment\n")
     changed = batch("exercise3", submissions, "--out", out, "--root", course)

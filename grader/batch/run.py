@@ -363,7 +363,9 @@ def closing_summary(batch: Batch, found: list[Entry], reports, counts: dict, ski
                          f" full marks {part.full}/{part.count}")
     errors = sorted((r for r in results if r.status != "graded"), key=lambda r: r.student)
     if errors:
-        lines.append(f"  not graded ({len(errors)}):")
+        earlier = len(errors) - counts["not graded"]  # the skipped entries' records say so too
+        lines.append(f"  not graded ({len(errors)}" + (f"; {earlier} as an earlier run recorded" if earlier > 0 else "")
+                     + "):")
         lines += [f"    {r.student}: {r.error}" for r in errors[:10]]
         if len(errors) > 10:
             lines.append(f"    ... and {len(errors) - 10} more (see {GRADEBOOK})")
