@@ -36,6 +36,8 @@ def test_new_then_check_passes(run_grade, course):
 
 def test_check_finds_a_hole_until_it_is_acknowledged(run_grade, course):
     assert run_grade("new", "demo", "--function", "predict", "--function", "score", cwd=course).returncode == 0
+    stub = (course / "exercises/demo/demo.py").read_text()
+    assert "replace it with what predict() computes" in stub and "replace it with what score() computes" in stub
     suite = course / "solutions/demo/tests/test_score.py"
     text = suite.read_text()
     suite.write_text(text[: text.index("@pytest.mark.points(1)")])  # drop the test that inputs stay untouched
@@ -43,13 +45,13 @@ def test_check_finds_a_hole_until_it_is_acknowledged(run_grade, course):
     assert checked.returncode == 1, checked.stdout
     survivors = [line for line in checked.stdout.splitlines() if "survived:" in line]
     assert survivors == [
-        "      survived: score line 18 [in place]: array arguments changed in place (+1) on return"], checked.stdout
+        "      survived: score line 19 [in place]: array arguments changed in place (+1) on return"], checked.stdout
     assert "1 check failed" in checked.stdout
     (course / "solutions/demo/equivalent_mutants.toml").write_text(
         '"score: array arguments changed in place (+1) on return" = "accepted for this test of the check"\n')
     checked = run_grade("check", "demo", cwd=course)
     assert checked.returncode == 0, checked.stdout
-    assert "1 acknowledged equivalent" in checked.stdout and "equivalent: score line 18" in checked.stdout
+    assert "1 acknowledged equivalent" in checked.stdout and "equivalent: score line 19" in checked.stdout
 
 
 def test_check_reports_configuration_problems(run_grade, course):

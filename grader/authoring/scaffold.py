@@ -67,7 +67,8 @@ def stub_module(name: str, title: str, functions: list[str], reference: bool) ->
             f'you replace that line with your code. Check your work with `grade {name}`.\n"""')
     body = "    return X @ w + b\n" if reference else "    # ---- your code here ----\n    raise NotImplementedError\n"
     functions_text = "\n\n".join(f'''def {f}(X, w, b):
-    """The linear model's prediction w.x + b for every row x of X.
+    """For now the linear model's prediction w.x + b for every row x of X
+    (what `grade new` starts each function as: replace it with what {f}() computes).
 
     Args:
         X: (m, n) array of examples.
