@@ -119,6 +119,13 @@ def test_import_time_exception_is_graded_zero_with_its_line(grade_cli, make_subm
     assert report["score"] == 0
 
 
+def test_a_py_saved_with_the_notebooks_check_cells_is_told_what_to_hand_in(grade_cli, make_submission):
+    source = "from grader import check\n" + REFERENCE.read_text() + "\ncheck('sigmoid')\n"
+    result = grade_cli("exercise3", "--submission", make_submission(source))
+    assert "No module named 'grader'" in result.output
+    assert "hint: the lab notebook's check cells import grader; hand in the notebook itself" in result.output
+
+
 def test_single_py_file_submission(grade_cli, tmp_path):
     path = tmp_path / "mine.py"
     path.write_text(REFERENCE.read_text())

@@ -102,6 +102,9 @@ def _part_result(part, tests, failed_import, public, by_value=None) -> PartResul
     result = PartResult(part.name, part.points)
     if failed_import is not None:
         text = failed_import.describe()
+        if "No module named 'grader'" in text:  # the lab notebook's check cells, saved into a .py
+            text += ("\nhint: the lab notebook's check cells import grader; hand in the notebook itself, "
+                     "or leave those cells out of the .py")
         result.tests.append(TestResult(IMPORT_TEST, False, 0.0, part.points, text, hidden=False,
                                        output=failed_import.output))
         result.note = "module could not be imported"
