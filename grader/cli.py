@@ -117,6 +117,10 @@ def grade_exercise(name, submission, root, json_path, html_path, gradescope_path
     # start-up (an interpreter and numpy) runs beside those imports.
     sandbox = Sandbox.for_exercise(exercise, sub.source)
     sandbox.start()
+    from .sandbox.isolation import weaker_than_asked
+
+    if note := weaker_than_asked(sandbox.level):
+        click.echo(f"note: {note}")
     try:
         from .grading import grade
     except BaseException:  # Ctrl-C meanwhile: grade() would have closed it

@@ -135,6 +135,30 @@ def test_the_level_in_force_is_named_in_every_report(grade_cli, monkeypatch, tmp
     assert result.output.rstrip().endswith(f"sandbox: {named})")
 
 
+def test_a_level_asked_for_and_not_had_is_said_before_the_report(run_grade):
+    """GRADER_ISOLATION caps the level; when the machine cannot give the level
+    asked for, grading goes on at a weaker one and says so first."""
+    proc = run_grade("exercise3", "--submission", REFERENCE, env={"GRADER_ISOLATION": "uid"})
+    assert proc.returncode == 0, proc.stderr
+    level = proc.stdout.rstrip().rsplit("sandbox: ", 1)[1].rstrip(")")
+    if level.startswith("uid"):
+        assert "cannot be had here" not in proc.stdout
+    else:  # not root, or a folder on the way to the interpreter closed to a throwaway uid
+        first = proc.stdout.splitlines()[0]
+        assert first.startswith("note: GRADER_ISOLATION=uid cannot be had here (") and \
+            first.endswith(f"): graded at {level}"), first
+
+
+@pytest.mark.parametrize("asked, level, noted", [("uid", "uid+landlock", False), ("uid", "uid", False),
+                                                  ("process", "process+landlock", False),
+                                                  ("namespaces+uid", "process", True), ("", "process", False)])
+def test_only_a_level_weaker_than_asked_is_noted(monkeypatch, asked, level, noted):
+    monkeypatch.setenv("GRADER_ISOLATION", asked)
+    note = isolation.weaker_than_asked(level)
+    assert bool(note) == noted, note
+    assert not noted or note.startswith(f"GRADER_ISOLATION={asked} cannot be had here (")
+
+
 @pytest.mark.parametrize("isolation_env, landlock_env, message", [
     ("container", "", "grade: error: GRADER_ISOLATION='container' is not one of namespaces+uid, user-namespaces, "
                       "uid+landlock, uid, process+landlock, process"),

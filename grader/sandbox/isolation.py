@@ -448,6 +448,25 @@ def probe():
     raise AssertionError("unreachable: the process level always works")
 
 
+def weaker_than_asked(level):
+    """A note when GRADER_ISOLATION asked for a level this machine cannot give
+    and `level` is what grading fell back to ('' otherwise)."""
+    asked = os.environ.get("GRADER_ISOLATION", "").strip()
+    if not asked or level in (asked, asked + "+landlock"):
+        return ""
+    if not sys.platform.startswith("linux"):
+        why = "it needs Linux"
+    elif asked in UID_LEVELS and os.geteuid() != 0:
+        why = "it needs root"
+    elif asked in LANDLOCK_LEVELS:
+        why = "the kernel has no Landlock"
+    elif asked in NAMESPACE_LEVELS:
+        why = "the kernel refused this process new namespaces"
+    else:
+        why = "a throwaway uid cannot reach the interpreter: a folder on its way, such as /root, is closed to others"
+    return f"GRADER_ISOLATION={asked} cannot be had here ({why}): graded at {level}"
+
+
 def _usable(level):
     if level == "process":
         return True
