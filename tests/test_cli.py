@@ -126,6 +126,28 @@ def test_a_py_saved_with_the_notebooks_check_cells_is_told_what_to_hand_in(grade
     assert "hint: the lab notebook's check cells import grader; hand in the notebook itself" in result.output
 
 
+@pytest.mark.parametrize("name, target", [("logistic_regression.py", "logistic_regression.py"),
+                                          ("quiz.toml", "quiz_key.toml")])
+def test_a_link_out_of_the_submission_is_refused_as_a_batch_refuses_it(run_grade, make_submission, name, target):
+    """A link to the solutions would have them graded (and one to any other file, shown)."""
+    folder = make_submission(REFERENCE.read_text(), quiz_key_text())
+    (folder / name).unlink()
+    (folder / name).symlink_to(ROOT / "solutions" / "exercise3" / target)
+    one_line_error(run_grade("exercise3", "--submission", folder),
+                   f"{folder / name}: a symbolic link to a place outside the submission")
+    if name.endswith(".py"):  # named on its own, the link is refused too
+        one_line_error(run_grade("exercise3", "--submission", folder / name),
+                       f"{folder / name}: a symbolic link to a place outside the submission")
+
+
+def test_a_link_inside_the_submission_is_followed(run_grade, make_submission):
+    folder = make_submission(REFERENCE.read_text(), quiz_key_text())
+    (folder / "mine.py").symlink_to("logistic_regression.py")
+    done = run_grade("exercise3", "--submission", folder / "mine.py")
+    assert done.returncode == 0, done.stderr
+    assert "Total: 80 / 100" in done.stdout  # a lone .py brings no quiz
+
+
 def test_single_py_file_submission(grade_cli, tmp_path):
     path = tmp_path / "mine.py"
     path.write_text(REFERENCE.read_text())

@@ -39,7 +39,8 @@ class Entry:
         return asdict(self)
 
 
-def _inside(path: str, folder: str) -> bool:
+def within(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies below it (both resolved)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
@@ -71,7 +72,7 @@ def _classify(path: Path, root: str) -> Entry:
     suffix = path.suffix.lower()
     kind = KINDS.get(suffix, "")
     sid = student_id(path.name if path.is_dir() else path.stem)
-    if path.is_symlink() and not _inside(os.path.realpath(path), root):
+    if path.is_symlink() and not within(os.path.realpath(path), root):
         return Entry(sid, str(path), "", "a symbolic link to a place outside the submissions folder")
     try:
         mode = path.stat().st_mode
@@ -151,7 +152,7 @@ def _read_folder(h, folder: str, target: Path | None) -> None:
             continue
         if stat.S_ISLNK(mode):
             h.update(b"link:" + _encoded(os.readlink(full)))
-            inside = _inside(os.path.realpath(full), root)
+            inside = within(os.path.realpath(full), root)
             if target is not None and not inside:
                 raise GraderError(f"{quoted(rel)} is a symbolic link to a place outside the submission")
             if wanted and inside and os.path.isfile(full):  # read through the link: grading reads it so
@@ -236,7 +237,7 @@ def check_folder(folder: Path) -> None:
     if len(entries) > MAX_FILES:
         raise GraderError(f"holds more than {MAX_FILES} files")
     for rel, full in entries:
-        if os.path.islink(full) and not _inside(os.path.realpath(full), root):
+        if os.path.islink(full) and not within(os.path.realpath(full), root):
             raise GraderError(f"{rel} is a symbolic link to a place outside the submission")
         mode = os.lstat(full).st_mode
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import Exercise, load_toml
 from ..errors import GraderError
+from .entries import within
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 SUBMISSION_SUFFIXES = (".py", ".ipynb")  # single files that are submissions on their own
@@ -69,8 +71,8 @@ def load_submission(exercise: Exercise, path: Path) -> Submission:
     if not path.exists():
         raise GraderError(f"{path}: no such file or folder")
     if path.is_dir():
-        module = path / exercise.module_file
-        quiz_file = path / exercise.quiz_file
+        module = _own(path / exercise.module_file, path)
+        quiz_file = _own(path / exercise.quiz_file, path)
         if not module.is_file():
             return _load_notebook(exercise, _folder_notebook(exercise, path, required=True), quiz_file)
         source = read_text(module)
@@ -81,21 +83,31 @@ def load_submission(exercise: Exercise, path: Path) -> Submission:
                 sub.notes.append(f"graded {notebook.name}: {module.name} still holds only the stubs")
                 return sub
         return Submission(source, path, *read_quiz(quiz_file))
+    _own(path, path.parent)
     if path.suffix == ".py":
         return Submission(read_text(path), path)
     if path.suffix == ".ipynb":
-        return _load_notebook(exercise, path, path.parent / exercise.quiz_file)
+        return _load_notebook(exercise, path, _own(path.parent / exercise.quiz_file, path.parent))
     raise GraderError(f"{path}: expected a folder or a file ending in {' or '.join(SUBMISSION_SUFFIXES)}")
+
+
+def _own(file: Path, folder: Path) -> Path:
+    """`file`, unless it is a symbolic link out of the submission's `folder`, as
+    `grade batch` refuses too: a link to the solutions would have them graded,
+    and one to any other file would show it in the report."""
+    if file.is_symlink() and not within(os.path.realpath(file), os.path.realpath(folder)):
+        raise GraderError(f"{file}: a symbolic link to a place outside the submission")
+    return file
 
 
 def _folder_notebook(exercise: Exercise, folder: Path, required: bool) -> Path | None:
     """The notebook of a folder submission: the lab's own name, else the only one there."""
     named = folder / exercise.notebook_file
     if named.is_file():
-        return named
+        return _own(named, folder)
     found = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
     if len(found) == 1:
-        return found[0]
+        return _own(found[0], folder)
     if required and found:
         names = ", ".join(p.name for p in found)
         raise GraderError(f"{folder}: holds no {exercise.module_file} and several notebooks ({names}); "
