@@ -372,6 +372,12 @@ def test_output_flood_is_captured_per_call_and_cut(hostile):
     assert len(graded.text) < 100_000
 
 
+def test_a_forged_count_of_dropped_output_is_ignored(hostile):
+    graded = hostile("forged_dropped_count")
+    graded.expect()
+    assert "could not check" not in graded.text
+
+
 # -- exits and crashes --------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, message", [

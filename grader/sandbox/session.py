@@ -560,7 +560,9 @@ class _Capture:
 
     def text(self, dropped_in_worker=0):
         text = clean(self.kept.decode("utf-8", "replace"))
-        cut = self.dropped + (dropped_in_worker if type(dropped_in_worker) is int and dropped_in_worker > 0 else 0)
+        # The worker's count is the student's to forge: a plausible count or none.
+        cut = self.dropped + (dropped_in_worker if type(dropped_in_worker) is int and 0 < dropped_in_worker < 1 << 63
+                              else 0)
         if cut:
             text += f"\n... ({cut} more characters of output cut)"
         return text
