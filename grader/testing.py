@@ -194,7 +194,7 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=T
             got = _as_array(got, expected.ndim)
             if not isinstance(got, np.ndarray):
                 return f"{label}: expected a numpy array of shape {expected.shape}, got {_kind(got)}"
-            if container in (list, tuple):
+            if container in (list, tuple) and not _BY_VALUE:  # the first is enough, and nothing grows
                 _BY_VALUE.append(f"a {container.__name__}")
         if got.shape != expected.shape:
             return f"{label}: expected shape {expected.shape}, got shape {got.shape}{_reshape_hint(got, expected)}"
