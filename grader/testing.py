@@ -25,17 +25,17 @@ SMALL = 24  # arrays up to this many elements are shown in full
 # Whether failed comparisons look for a matching hint. Mutation analysis needs
 # verdicts only, and turns this off to save the time the mistakes' variants take.
 HINTS = True
-# The containers judged by value since the grader last asked (see
+# The first container judged by value since the grader last asked (see
 # `judged_by_value`): a list where an array is expected passes its own test,
 # yet breaks the arithmetic of code that calls it (`w - alpha * a_list`).
-_BY_VALUE: list[str] = []
+_by_value = ""
 
 
-def judged_by_value() -> list[str]:
-    """The kinds of container ("a list", "a tuple") that comparisons accepted
-    by value where an array was expected, since the last call; forgets them."""
-    taken = list(_BY_VALUE)
-    _BY_VALUE.clear()
+def judged_by_value() -> str:
+    """The kind of container ("a list", "a tuple") a comparison first accepted
+    by value where an array was expected since the last call ("" if none); forgets it."""
+    global _by_value
+    taken, _by_value = _by_value, ""
     return taken
 
 
@@ -173,6 +173,7 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=T
     """Why `got` does not match `expected` (type, shape, then values), or None.
 
     With values=False only types, shapes and lengths are compared."""
+    global _by_value  # see judged_by_value
     label = what or "the result"
     if _is_real_scalar(expected):
         if not _is_real_scalar(got):
@@ -194,8 +195,8 @@ def problem(got, expected, what, rtol=RTOL, atol=ATOL, equal_nan=False, values=T
             got = _as_array(got, expected.ndim)
             if not isinstance(got, np.ndarray):
                 return f"{label}: expected a numpy array of shape {expected.shape}, got {_kind(got)}"
-            if container in (list, tuple) and not _BY_VALUE:  # the first is enough, and nothing grows
-                _BY_VALUE.append(f"a {container.__name__}")
+            if container in (list, tuple):
+                _by_value = _by_value or f"a {container.__name__}"
         if got.shape != expected.shape:
             return f"{label}: expected shape {expected.shape}, got shape {got.shape}{_reshape_hint(got, expected)}"
         if got.dtype.kind not in "biuf":

@@ -105,6 +105,13 @@ def _feed(digest, value) -> None:
 _SECONDS: dict = {}
 
 
+def arg_copies(args) -> list:
+    """The arguments with each array copied, so that a call cannot change the caller's."""
+    import numpy as np
+
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+
+
 def reference_seconds(reference: MemoReference, fn: str, args) -> float | None:
     """The CPU seconds the reference takes for `fn(*args)` (None if it cannot
     run them), measured once per process and call."""
@@ -112,7 +119,7 @@ def reference_seconds(reference: MemoReference, fn: str, args) -> float | None:
     if key not in _SECONDS:
         import numpy as np
 
-        copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        copies = arg_copies(args)
         started = time.process_time()
         try:
             with np.errstate(all="ignore"):

@@ -11,7 +11,7 @@ from ..errors import GraderError
 from ..results import TestResult
 from ..sandbox.session import Sandbox
 from ..submissions.load import Submission
-from .reference import call_key, manifest_args, reference_seconds, shown_reference
+from .reference import arg_copies, call_key, manifest_args, reference_seconds, shown_reference
 
 
 @dataclass
@@ -69,10 +69,9 @@ class Grading:
                 self.early[call_key(part.function, args, [])] = (ticket, part.function)
             for raw in part.early_checks if self.reference is not None else ():
                 args = manifest_args(raw)
-                copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
                 try:
                     with np.errstate(all="ignore"):
-                        expected = self._oracle(part.function, copies)
+                        expected = self._oracle(part.function, arg_copies(args))
                 except Exception:  # noqa: BLE001 - a check the reference refuses checks nothing
                     continue
                 checks = [*checks, (part.function, args, expected)]
@@ -141,13 +140,14 @@ class Grading:
         for the earlier one's sake."""
         if not self.reference:
             return []
-        earlier = self.exercise.parts[: self.exercise.parts.index(part)]
-        return [p.function for p in earlier if not self.judged_correct(p) or p.name in self.by_value]
+        return [p.function for p in self._earlier(part) if not self.judged_correct(p) or p.name in self.by_value]
 
     def earlier_wrong(self, part) -> list[str]:
         """The functions of the parts before `part` that were not judged correct."""
-        earlier = self.exercise.parts[: self.exercise.parts.index(part)]
-        return [p.function for p in earlier if not self.judged_correct(p)]
+        return [p.function for p in self._earlier(part) if not self.judged_correct(p)]
+
+    def _earlier(self, part):
+        return self.exercise.parts[: self.exercise.parts.index(part)]
 
     def _oracle(self, fn, args):
         return getattr(self.reference.module, fn)(*args)
@@ -174,9 +174,9 @@ class Grading:
         finally:
             self.test.own_only = False
 
-    def record(self, part, result: TestResult, by_value=()) -> None:
-        """Keep the verdict of one test of `part`; `by_value`: the containers it
-        accepted by value where an array was expected."""
+    def record(self, part, result: TestResult, by_value: str = "") -> None:
+        """Keep the verdict of one test of `part`; `by_value`: the container it
+        accepted by value where an array was expected ("a list"), if any."""
         if result.passed and by_value:
-            self.by_value.setdefault(part.name, by_value[0])
+            self.by_value.setdefault(part.name, by_value)
         self.results[part.name].append(result)
