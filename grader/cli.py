@@ -171,6 +171,25 @@ def list_exercises(root):
 
 # -- a class --------------------------------------------------------------------
 
+def grades_options(func):
+    """The options of `batch` and `publish` for the LMS file and late penalties (batch/grades.py); the output
+    folder remembers each one given, so that it holds until given again."""
+    file = click.Path(path_type=Path)  # read by batch/grades.py, whose errors are one line
+    for option in reversed((
+        click.option("--roster", type=file, default=None,
+                     help="The course's students (CSV: a Canvas or Moodle export, or any list with a login, "
+                          "ID or email column), to write an LMS import file; needs --lms."),
+        click.option("--lms", type=click.Choice(["canvas", "moodle"]), default=None,
+                     help="Write DIR/canvas.csv or DIR/moodle.csv for the LMS's grade import (needs --roster)."),
+        click.option("--extensions", type=file, default=None,
+                     help="Students' own deadlines (CSV: id, and deadline or days added to the exercise's)."),
+        click.option("--submitted-at", type=file, default=None,
+                     help="Submission times (CSV: id, submitted_at), instead of the entries' file times."),
+    )):
+        func = option(func)
+    return func
+
+
 @cli.command("batch")
 @click.argument("name")
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -182,9 +201,12 @@ def list_exercises(root):
 @click.option("--cluster", metavar="ADDRESS", default=None,
               help="Grade on a Dask cluster: its scheduler's address (tcp://host:8786) or scheduler file, "
                    "or local:N for N worker processes here. Needs mlgrade[cluster].")
-def batch(name, submissions, out, jobs, force, hide_hidden, root, cluster):
+@grades_options
+def batch(name, submissions, out, jobs, force, hide_hidden, root, cluster, roster, lms, extensions, submitted_at):
     """Grade every entry of SUBMISSIONS (folders, .py, .ipynb or .zip; one per
     student, named by the student's id) and write the reports to --out."""
+    from .batch import grades
+    from .batch.outputs import GRADEBOOK, read_reports, write_class
     from .batch.run import run_batch
 
     if cluster is not None:
@@ -193,21 +215,39 @@ def batch(name, submissions, out, jobs, force, hide_hidden, root, cluster):
         parse_address(cluster)
         if jobs is not None:
             raise UserError("--jobs and --cluster do not go together: the cluster's workers grade")
-    exercise = open_course(root).exercise(name)
+    course = open_course(root)
+    exercise = course.exercise(name)
+    given = grades.option_settings(roster, lms, extensions, submitted_at)
+    changed = grades.remember(out, grades.batch_settings(course.root, exercise.name, submissions, out, given))
+    before = grades.gradebook_stamp(out / GRADEBOOK)
     click.echo(run_batch(exercise, submissions, out, jobs=jobs, force=force, hide_hidden=hide_hidden,
                          cluster=cluster))
+    # run_batch writes the class files only when it graded something: new settings alone need them here.
+    if changed and grades.gradebook_stamp(out / GRADEBOOK) == before:
+        write_class(out, [r for _, r in read_reports(out)])
+    found = grades.notes(out)
+    if found:
+        click.echo(found)
 
 
 @cli.command("publish")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @hide_hidden_option()
-def publish(out, hide_hidden):
+@grades_options
+def publish(out, hide_hidden, roster, lms, extensions, submitted_at):
     """Rebuild feedback pages, results.json files, gradebook.csv and summary.html
-    in OUT from the students' report.json files, without grading again."""
-    from .batch.outputs import FEEDBACK, GRADEBOOK, GRADESCOPE, SUMMARY, publish_reports
+    in OUT from the students' report.json files, without grading again (late
+    penalties and the LMS file too, with the options given now or before)."""
+    from .batch import grades
+    from .batch.outputs import FEEDBACK, GRADEBOOK, GRADESCOPE, REPORT, SUMMARY, publish_reports
 
+    if any(out.glob(f"*/{REPORT}")):  # else publish_reports says what is wrong, and nothing is remembered
+        grades.remember(out, grades.option_settings(roster, lms, extensions, submitted_at))
     count = publish_reports(out, hide_hidden)
     click.echo(f"published {count} students in {out}: {GRADEBOOK}, {SUMMARY}, <id>/{FEEDBACK}, <id>/{GRADESCOPE}")
+    found = grades.notes(out)
+    if found:
+        click.echo(found)
 
 
 # -- instructors' tools -----------------------------------------------------------

@@ -48,11 +48,15 @@ def read_reports(out: Path) -> list[tuple[Path, GradeResult]]:
 
 
 def write_class(out: Path, results: list[GradeResult]) -> None:
-    """gradebook.csv and summary.html for the whole class."""
+    """gradebook.csv and summary.html for the whole class, with the late penalties and the LMS file that
+    the folder's remembered settings ask for (grades.py; summary.html shows the raw scores)."""
     from ..render import gradebook, summary
+    from .grades import exports
 
-    write_atomic(Path(out) / GRADEBOOK, gradebook.render(results))
+    extra = exports(Path(out), results)
+    write_atomic(Path(out) / GRADEBOOK, gradebook.render(results, extra.late))
     write_atomic(Path(out) / SUMMARY, summary.render(results))
+    extra.write(Path(out))
 
 
 def publish_reports(out: Path, hide_hidden: bool) -> int:

@@ -21,17 +21,29 @@ def part_names(results: list[GradeResult]) -> list[str]:
     return names
 
 
-def render(results: list[GradeResult]) -> str:
-    """Columns: id, total, one per part, status, note (why a student was not graded)."""
+LATE_COLUMNS = ("submitted_at", "deadline", "days_late", "penalty", "final")
+
+
+def render(results: list[GradeResult], late: dict | None = None) -> str:
+    """Columns: id, total, one per part, status, note (why a student was not graded); with `late` (student
+    id -> batch.late.Lateness, when the exercise has a deadline), then LATE_COLUMNS: total stays the raw score."""
     names = part_names(results)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([text_cell(t) for t in ("id", "total", *names, "status", "note")])
+    writer.writerow([text_cell(t) for t in ("id", "total", *names, "status", "note", *(LATE_COLUMNS if late else ()))])
     for result in sorted(results, key=lambda r: r.student):
         scores = {p.name: p.score for p in result.parts}
         writer.writerow([text_cell(result.student), f"{result.score:g}", *(_cell(scores.get(n)) for n in names),
-                         text_cell(result.status), text_cell(note(result))])
+                         text_cell(result.status), text_cell(note(result)),
+                         *(_late_cells(late[result.student]) if late else ())])
     return buffer.getvalue()
+
+
+def _late_cells(lateness) -> list[str]:
+    zone = lateness.deadline.tzinfo  # the submission time shown in the deadline's time zone, to compare at a glance
+    submitted = lateness.submitted.astimezone(zone).isoformat(timespec="seconds") if lateness.submitted else ""
+    return [submitted, lateness.deadline.isoformat(timespec="seconds"), str(lateness.days),
+            f"{lateness.penalty:g}", f"{lateness.final:g}"]
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
