@@ -12,9 +12,9 @@ from functools import cache
 from pathlib import Path
 
 # The files each process is made of, in order, and the call that starts it.
-WORKER = (("wire.py", "inside/seccomp.py", "inside/worker.py"), "main()")
-FORKSERVER = (("landlock.py", "isolation.py", "wire.py", "inside/seccomp.py", "inside/worker.py",
-               "inside/forkserver.py"), "zygote_main()")
+WORKER = (("wire.py", "inside/identity.py", "inside/seccomp.py", "inside/worker.py"), "main()")
+FORKSERVER = (("landlock.py", "inside/identity.py", "isolation.py", "wire.py", "inside/seccomp.py",
+               "inside/worker.py", "inside/forkserver.py"), "zygote_main()")
 
 
 @cache

@@ -13,9 +13,12 @@ Six levels, strongest first, probed once per process and never assumed:
   system; with Landlock (landlock.py, Linux 5.13+) the worker may only read
   the interpreter and its libraries and change only its own folder.
 - ``process+landlock`` and ``process``: a process of its own with the resource
-  limits (a root worker keeps none of root's capabilities); on Linux (x86_64,
-  aarch64) a seccomp filter also stops it from starting processes and from
-  signalling or tracing any process but itself (seccomp.py); Landlock as above.
+  limits; on Linux (x86_64, aarch64) a seccomp filter also stops it from
+  starting processes, from signalling, tracing or changing the limits of any
+  process but itself, and from making kernel objects that outlive it
+  (seccomp.py); Landlock as above. A grader running as root gives this
+  worker a throwaway uid too (which the worker takes itself once started:
+  inside/identity.py), so it never keeps uid 0.
 
 GRADER_ISOLATION=LEVEL caps the level (tests use it to exercise the weaker
 ones): `uid` and `process` get Landlock wherever the kernel has it, and
@@ -29,7 +32,7 @@ reap the orphans their workers leave.
 """
 import ctypes
 import errno
-import itertools
+import fcntl
 import os
 import platform
 import resource
@@ -39,7 +42,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-if __package__:  # imported by the grader; in the fork server's script, landlock.py's text comes first
+if __package__:  # imported by the grader; in the fork server's script, these files' texts come first
+    from .inside.identity import become
     from .landlock import landlock_abi, landlock_restrict
 
 CLONE_NEWNS = 0x00020000
@@ -53,8 +57,9 @@ MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 36, 38
 NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
-# Sandbox uids sit far above any real account's; each sandbox gets its own.
+# Sandbox uids sit far above any real account's; each sandbox gets its own, never used before (sandbox_uid).
 UID_BASE = 200_000
+UID_END = 1 << 31
 # The uid student code has inside a user namespace: not 0, so exec drops every capability.
 INSIDE_UID = 1000
 WORKDIR = "/tmp/work"
@@ -312,7 +317,12 @@ class Plan:
     workdir: str
     host_dir: str | None
     uid: int | None
-    no_fork: bool  # the worker must install the seccomp filter (seccomp.py) before student code runs
+    seccomp: str  # the filter the worker installs before student code runs: "processes", "objects" or ""
+    late_uid: bool = False  # the worker becomes `uid` itself, once started (a root grader at the process level)
+
+    def worker_flags(self):
+        """The worker's last two arguments: its seccomp filter, and the uid it takes itself ("-": none)."""
+        return [self.seccomp or "-", str(self.uid) if self.late_uid else "-"]
 
 
 def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
@@ -324,8 +334,9 @@ def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
     their own (default: a new temporary one). `uid`: the throwaway uid at the
     uid levels (default: a new one).
     """
-    uid = (uid or sandbox_uid()) if level in UID_LEVELS else None
     libc = _libc() if sys.platform.startswith("linux") else None
+    late_uid = has_uid(level) and level not in UID_LEVELS
+    uid = (uid or sandbox_uid()) if has_uid(level) else None
     if level in NAMESPACE_LEVELS:
         host_dir = None
         plan = root_plan()
@@ -335,8 +346,6 @@ def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
         host_dir = workdir = host_dir or tempfile.mkdtemp(prefix="grader-")
         _write_files(workdir, files, uid)
     rules = landlock_rules(workdir, hide) if level in LANDLOCK_LEVELS else None
-    # Root's uid without root's powers: CAP_SYS_PTRACE alone would open the grader's memory to it.
-    powerless = base_level(level) == "process" and libc is not None and os.geteuid() == 0
 
     def preexec():
         if level in NAMESPACE_LEVELS:
@@ -346,15 +355,11 @@ def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
                 if os.path.isdir(path):
                     _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=000")
         _set_limits(limits, level)
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
+        if uid is not None and not late_uid:
+            become(uid)
         if libc is not None:
             libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if powerless:
-            _drop_capabilities(libc)
         # Last: the steps above open what the worker itself may not. Where the
         # level promised Landlock, no Landlock is no worker.
         if rules is not None and not landlock_restrict(*rules):
@@ -362,22 +367,22 @@ def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
 
     # RLIMIT_NPROC holds a throwaway uid; it cannot hold the grader's own uid,
     # nor the real root user, whom the kernel exempts even inside a user namespace.
+    # Without an IPC namespace, no kernel objects that outlive the worker (seccomp.py).
     no_fork = base_level(level) == "process" or (level == "user-namespaces" and os.geteuid() == 0)
-    return Plan(preexec, workdir, host_dir, uid, no_fork)
+    seccomp = "processes" if no_fork else "" if level in NAMESPACE_LEVELS else "objects"
+    return Plan(preexec, workdir, host_dir, uid, seccomp, late_uid)
+
+
+def has_uid(level):
+    """Whether a worker at `level` runs as a throwaway uid: at the uid levels, and
+    at the process levels when the grader is root (Linux), so that no worker keeps uid 0."""
+    return level in UID_LEVELS or (base_level(level) == "process" and sys.platform.startswith("linux")
+                                   and os.geteuid() == 0)
 
 
 def base_level(level):
     """The level without Landlock (`uid+landlock` -> `uid`)."""
     return level.removesuffix("+landlock")
-
-
-def _drop_capabilities(libc):
-    """Give up every capability, for this process and whatever it executes."""
-    for cap in range(64):
-        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            break  # past the kernel's last capability
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # version 3 of the interface, this process
-    _check(libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")
 
 
 def _set_limits(limits, level):
@@ -397,7 +402,7 @@ def _set_limits(limits, level):
     if base_level(level) != "process":
         # Counted per uid: the sandbox's own (or, in a user namespace, its own
         # uid there), so the limit holds the sandbox alone. At the process
-        # level the uid is the grader's: the seccomp filter does this job.
+        # level the uid may be the grader's: the seccomp filter does this job.
         limit(resource.RLIMIT_NPROC, limits.processes)
 
 
@@ -508,29 +513,51 @@ def _usable(level):
     return os.waitstatus_to_exitcode(status) == 0
 
 
-_COUNTER = itertools.count()
+_UIDS = {"pid": 0, "next": 0, "end": 0}  # this process's block of uids not yet given out
+UID_BLOCK = 64
+UID_STATE = ("/run/mlgrade-sandbox-uids", "/var/tmp/mlgrade-sandbox-uids")
 
 
 def sandbox_uid():
-    """A uid of this sandbox's own, so limits and clean-up stay per worker."""
-    return UID_BASE + (os.getpid() % (1 << 22)) * 64 + next(_COUNTER) % 64
+    """A uid for one sandbox, never given to another before on this machine.
 
-
-def kill_uid(uid):
-    """SIGKILL every process running as `uid` (used when the worker had one of its own).
-
-    kill(-1) signals all of them in one pass under the kernel's task-list lock,
-    so none can fork its way out of it.
+    Uids come in blocks from a counter in a root-only state file (under
+    /run), taken under a lock, so no two graders, nor a grader started after
+    another ended, share one: keys and files a uid leaves behind reach no
+    later student. Where no such file can be kept, blocks start at a random
+    place in the two billion sandbox uids.
     """
-    pid = os.fork()
-    if pid == 0:
+    if _UIDS["pid"] != os.getpid() or _UIDS["next"] >= _UIDS["end"]:
+        start = _take_block()
+        _UIDS.update(pid=os.getpid(), next=start, end=start + UID_BLOCK)
+    _UIDS["next"] += 1
+    return _UIDS["next"] - 1
+
+
+def _take_block():
+    for path in UID_STATE:
         try:
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+                continue  # someone else's file: not to be believed
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            start = int(text) if text.isdigit() and UID_BASE <= int(text) < UID_END - UID_BLOCK else UID_BASE
+            data = str(start + UID_BLOCK).encode()
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            return start
+        except OSError:
+            continue
         finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+            os.close(fd)
+    import secrets
+
+    return UID_BASE + secrets.randbelow((UID_END - UID_BASE) // UID_BLOCK - 1) * UID_BLOCK
 
 
 # -- the grader's own processes ------------------------------------------------------

@@ -10,8 +10,6 @@ before it reaches a report.
 import dataclasses
 import math
 import os
-import select
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -19,10 +17,14 @@ import time
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from . import WORKER, command, isolation, wire, zygote
+from . import WORKER, cleanup, command, isolation, wire, zygote
 from .helpers import HelperGuard
 from .isolation import Limits
 from .outcome import Outcome, clean, exit_text, one_line, where
+from .transport import Capture, Link, Watch, wall_net
+
+# Seconds to wait for a killed worker to be gone; one the kernel holds longer is reaped later, as an orphan.
+CLOSE_SECONDS = 5.0
 
 
 class Sandbox:
@@ -43,6 +45,7 @@ class Sandbox:
         self.early_done = {}  # ticket -> Outcome
         self.unrun = []  # functions whose early call was left unrun: its checks found a function it relies on wrong
         self.restarted_after = 0
+        self.stalled = ""  # why no call is made any more: the worker stopped reading the grader's requests
 
     @classmethod
     def for_exercise(cls, exercise, source, hide=()):
@@ -76,7 +79,7 @@ class Sandbox:
         try:
             self.proc = subprocess.Popen(
                 [*command(*WORKER), str(to_worker_r), str(from_worker_w),
-                 os.path.join(plan.workdir, module_file), self.module_name, pidns, "nofork" if plan.no_fork else "-"],
+                 os.path.join(plan.workdir, module_file), self.module_name, pidns, *plan.worker_flags()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -90,7 +93,7 @@ class Sandbox:
             for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
                 os.close(fd)
             if plan.host_dir:
-                shutil.rmtree(plan.host_dir, ignore_errors=True)
+                cleanup.remove_tree(plan.host_dir)
             raise
         os.close(to_worker_r)
         os.close(from_worker_w)
@@ -98,7 +101,7 @@ class Sandbox:
 
     def _fork(self, forks, module_file):
         """Start the worker as a fork of the warm fork server; it isolates itself the same way."""
-        uid = isolation.sandbox_uid() if self.level in isolation.UID_LEVELS else None
+        uid = isolation.sandbox_uid() if isolation.has_uid(self.level) else None
         host_dir = None if self.level in isolation.NAMESPACE_LEVELS else tempfile.mkdtemp(prefix="grader-")
         if host_dir and uid is not None:
             os.chown(host_dir, uid, uid)
@@ -111,7 +114,7 @@ class Sandbox:
             for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w, out_r, out_w):
                 os.close(fd)
             if host_dir:
-                shutil.rmtree(host_dir, ignore_errors=True)
+                cleanup.remove_tree(host_dir)
             raise
         for fd in (to_worker_r, from_worker_w, out_w):
             os.close(fd)
@@ -126,39 +129,38 @@ class Sandbox:
 
     def _started(self, plan, wfd, rfd):
         self.plan = plan
-        self.wfd, self.rfd = wfd, rfd
-        self.out_fd = self.proc.stdout.fileno()
-        self.out_open = True
-        self.unpacker = wire.Unpacker()
-        self.pending = []
-        self.init_pid = None
-        self.exit_code = None
-        self.broken = ""
+        self.link = Link(wfd, rfd, self.proc.stdout.fileno(), self.proc.pid)
         self.ready = False
 
     def close(self):
-        """Kill the worker and everything it started."""
+        """Kill the worker and everything it started, and remove all it left; never raises
+        for anything the student did, and waits for nothing without a deadline."""
         if self.proc is None:
             return
-        if self.init_pid:
-            # The PID namespace's init: when it dies the kernel kills everything inside.
-            _kill(self.init_pid)
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        if self.plan.uid is not None and not self.init_pid:
-            # Without a PID namespace to take them down with its init, find the
-            # uid's processes one by one (a fork of this large process: not free).
-            isolation.kill_uid(self.plan.uid)
-        self.proc.wait()
-        isolation.after_worker(self.proc.pid, self.plan.uid)  # reap the orphans it left
-        for fd in (self.wfd, self.rfd):
-            os.close(fd)
-        self.proc.stdout.close()
+        proc, plan, link = self.proc, self.plan, self.link
         self.proc = None
-        if self.plan.host_dir:
-            shutil.rmtree(self.plan.host_dir, ignore_errors=True)
+        try:
+            if link.init_pid:
+                # The PID namespace's init: when it dies the kernel kills everything inside.
+                _kill(link.init_pid)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            if plan.uid is not None:
+                # Whatever still runs as the sandbox's uid (without a PID namespace, what left the
+                # session), and the keys and IPC objects the uid made: all gone before the uid is.
+                cleanup.clear_uid(plan.uid)
+            try:
+                proc.wait(timeout=CLOSE_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+            isolation.after_worker(proc.pid, plan.uid)  # reap the orphans it left
+        finally:
+            link.close()
+            proc.stdout.close()
+            if plan.host_dir:
+                cleanup.remove_tree(plan.host_dir)
 
     def __enter__(self):
         self.start()
@@ -176,17 +178,18 @@ class Sandbox:
         if self.ready:
             return None
         seconds = self.limits.import_seconds
-        watch = _Watch(self._session(), seconds + 0.5, time.monotonic() + _wall_net(seconds))
-        output = _Capture(self.limits.output_bytes)
-        message = self._next_message(watch, output)
+        watch = Watch(self._session(), seconds + 0.5, time.monotonic() + wall_net(seconds))
+        output = Capture(self.limits.output_bytes)
+        message = self.link.next_message(watch, output)
         if message is None or message.get("op") != "ready":
             timed_out = message is None and watch.stopped
             if message is None and not timed_out:
-                output.add(_read_available(self.out_fd))
+                output.add(self.link.read_output())
+            broken = self.link.broken
             self.close()
             if message is None:
                 reason = ("importing the module timed out" if timed_out
-                          else self.broken or "the module stopped the worker while being imported")
+                          else broken or "the module stopped the worker while being imported")
                 self.load_error = Outcome("import", False, kind="load", message=reason, output=output.text())
             else:
                 error_type = one_line(message.get("type", ""), 100)
@@ -211,12 +214,16 @@ class Sandbox:
         only when the call outgrows `limits.call_seconds`. See `_await_reply`
         for how time is counted.
         """
+        if self.stalled:
+            return Outcome(fn, False, kind="skipped", message=f"not run: {self.stalled}")
         failed = self.wait_ready()
         if failed is None and self.early:
             self._finish_early()  # replies come in order: the early calls' come first
             failed = self.wait_ready()  # and one of them may have cost the worker its life
         if failed is not None:
             return Outcome(fn, False, kind="load", message=failed.message, where=failed.where)
+        if self.stalled:
+            return Outcome(fn, False, kind="skipped", message=f"not run: {self.stalled}")
         if fn in self.timed_out:
             return Outcome(fn, False, kind="skipped", message=f"not run: {fn}() timed out in an earlier test")
         guard = HelperGuard(oracle, oracles, self.limits.helper_seconds, self.limits.memory_mb)
@@ -239,6 +246,8 @@ class Sandbox:
         makes first: should any answer differ from `expected`, or not come
         within `call_seconds`, the call is left unrun. Either way the checks
         decide no verdict: the call is then made as usual when a test needs it."""
+        if self.stalled:
+            return 0  # never sent: take_early answers None
         self.start()
         pending = self._send_call(fn, args, (), None, False, reference_seconds, checks)
         pending.early = True
@@ -265,7 +274,7 @@ class Sandbox:
         """The outcome of an early call, waiting for it if need be; None when it
         never ran (the module did not load, or an earlier early call killed the
         worker): then make the call as usual."""
-        if self.wait_ready() is not None:
+        if self.stalled or self.wait_ready() is not None:
             return None
         self._finish_early()
         outcome = self.early_done.pop(ticket, None)
@@ -299,15 +308,15 @@ class Sandbox:
         waiting for the grader costs the worker no CPU. Should student code disarm the
         worker's count, this process reads the worker's CPU time from the
         kernel and stops it a little over its limits; a call that waits rather
-        than computes is stopped after `_wall_net` seconds of wall-clock time.
+        than computes is stopped after `wall_net` seconds of wall-clock time.
         None of these depends on how busy the machine is, bar the last.
         """
         fn = pending.fn
-        output = _Capture(self.limits.output_bytes)
-        watch = _Watch(self._session(), pending.own + pending.helpers + 0.5,
-                       time.monotonic() + _wall_net(pending.own + pending.helpers))
+        output = Capture(self.limits.output_bytes)
+        watch = Watch(self._session(), pending.own + pending.helpers + 0.5,
+                      time.monotonic() + wall_net(pending.own + pending.helpers))
         while True:
-            message = self._next_message(watch, output)
+            message = self.link.next_message(watch, output)
             if message is None:
                 return self._lost(pending, output, "cpu" if watch.stopped == "cpu" else
                                   "wall" if watch.stopped else "")
@@ -375,78 +384,31 @@ class Sandbox:
         """The worker's session: it and every process student code started (unless one left it)."""
         return self.proc.pid if self.proc is not None else None
 
-    # -- plumbing ---------------------------------------------------------
     def _send(self, message):
-        data = wire.pack(message)
-        try:
-            while data:
-                data = data[os.write(self.wfd, data):]
-        except OSError:
-            pass  # a dead worker is noticed when its reply never comes
-
-    def _next_message(self, watch, output):
-        """The next protocol message, or None on timeout (`watch.stopped` says
-        which), worker death or a broken protocol."""
-        while not self.pending:
-            remaining = watch.deadline - time.monotonic()
-            if remaining <= 0:
-                watch.stopped = "wall"
-                return None
-            if self.broken:
-                return None
-            watched = [self.rfd, self.out_fd] if self.out_open else [self.rfd]
-            readable, _, _ = select.select(watched, [], [], min(remaining, _POLL))
-            if not readable:
-                if watch.over():
-                    return None
-                continue
-            if self.out_fd in readable:
-                chunk = os.read(self.out_fd, 1 << 16)
-                if chunk:
-                    output.add(chunk)
-                else:
-                    self.out_open = False  # the student closed stdout and stderr
-            if self.rfd in readable:
-                chunk = os.read(self.rfd, 1 << 16)
-                if not chunk:
-                    return None
-                # What arrived before any garbage still counts (the module's
-                # "ready", say, ahead of an early call that wrote into the pipe).
-                messages, error = self.unpacker.feed_partly(chunk)
-                for message in messages:
-                    self._route(message)
-                if error is not None:
-                    self.broken = (f"the worker's messages became unreadable ({clean(error, 120)}): "
-                                   "did student code write to the grader's pipe?")
-                    if not self.pending:
-                        return None
-        return self.pending.pop(0)
-
-    def _route(self, message):
-        op = message.get("op")
-        if op == "init" and self.init_pid is None and _is_child(message.get("pid"), self.proc.pid):
-            self.init_pid = message["pid"]
-        elif op == "died":
-            code = message.get("code")
-            self.exit_code = code if type(code) is int else None
-        elif op != "init":
-            self.pending.append(message)
+        self.link.send(message)
 
     def _lost(self, pending, output, why):
         """The call did not return: `why` is "cpu" or "wall" (its limits), "helpers"
         (the stand-ins' limit), or "" (the worker died or broke the protocol).
         Kill the worker; a fresh one starts at once."""
         fn = pending.fn
-        code = self.exit_code
-        if not why and code is None and not self.broken:
+        code = self.link.exit_code
+        if not why and code is None and not self.link.broken:
             try:
                 code = self.proc.wait(timeout=1.0)
             except subprocess.TimeoutExpired:
                 pass
         if not why:
-            output.add(_read_available(self.out_fd))
-        broken = self.broken
+            output.add(self.link.read_output())
+        broken = self.link.broken
+        if why == "wall" and self.link.stalled:
+            # It stopped reading what the grader sends: a fresh worker of the same module would too.
+            self.stalled = (f"the worker stopped reading the grader's requests (in {fn}(), for "
+                            f"{wall_net(pending.own + pending.helpers):g} s): the rest of this submission's "
+                            "checks were not run")
         self.close()
+        if self.stalled:
+            return Outcome(fn, False, kind="crash", message=f"{fn}(): {self.stalled}", output=output.text())
         self.start()  # the next call finds the module imported already
         if not pending.checked:  # stopped in the early checks: the call itself never ran
             return Outcome(fn, False, kind="unrun", output=output.text())
@@ -454,7 +416,7 @@ class Sandbox:
             message = (f"{fn}() timed out: the reference functions standing in for yours (judged wrong in their "
                        f"own parts) worked over {self.limits.helper_seconds:g} s for this call")
         elif why == "wall":
-            message = (f"{fn}() timed out: no answer after {_wall_net(pending.own + pending.helpers):g} s "
+            message = (f"{fn}() timed out: no answer after {wall_net(pending.own + pending.helpers):g} s "
                        "(it waited rather than computed)")
         elif why == "cpu" or (code is not None and -code == signal.SIGXCPU):
             message = f"{fn}() timed out after {pending.own:g} s"
@@ -480,107 +442,6 @@ class _Pending:
     checked: bool = True  # False until the worker says the early checks passed
 
 
-# How often the grader reads the worker's CPU time while it waits (seconds).
-_POLL = 0.2
-
-
-def _wall_net(cpu_seconds):
-    """Wall-clock seconds after which a call is stopped whatever its CPU time:
-    generous enough that a computing call reaches its CPU limit first on any
-    machine load it could meet; what it stops is a call that sleeps or waits."""
-    return 5 + 5 * cpu_seconds
-
-
-class _Watch:
-    """What the grader watches while it waits: the CPU time of the worker's
-    session as the kernel counts it (every process student code started
-    included, so a fork bomb's work counts too), against a cap, and a
-    wall-clock deadline."""
-
-    def __init__(self, session, cap, deadline):
-        self.session, self.cap, self.deadline = session, cap, deadline
-        # Read at the first look, not now: most calls end long before it, and
-        # reading means a pass over /proc. The cap is a backstop; that first
-        # stretch (_POLL seconds at most) is never the difference.
-        self.start = None
-        self.stopped = ""  # "cpu" or "wall" once the watch stopped the wait
-
-    def pause(self, seconds):
-        """The grader itself worked `seconds` (serving a helper): not the student's time."""
-        self.deadline += seconds
-
-    def grow(self, seconds):
-        self.cap += seconds
-        self.deadline += 5 * seconds
-
-    def over(self):
-        """Whether the session used more than the cap since the watch first looked."""
-        used = _session_cpu(self.session)
-        if self.start is None:
-            self.start = used
-        elif used is not None and used - self.start > self.cap:
-            self.stopped = "cpu"
-        return bool(self.stopped)
-
-
-def _session_cpu(session):
-    """CPU seconds of the processes of `session`, their reaped children's
-    included, from /proc (None where there is no /proc)."""
-    if session is None or not os.path.isdir("/proc/self"):
-        return None
-    ticks = 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[3]) == session:
-                ticks += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
-        except (OSError, IndexError, ValueError):
-            continue  # gone meanwhile
-    return ticks / _TICKS
-
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-class _Capture:
-    """Keeps the first `limit` bytes a call printed and counts the rest."""
-
-    def __init__(self, limit):
-        self.limit = limit
-        self.kept = bytearray()
-        self.dropped = 0
-
-    def add(self, chunk):
-        room = max(self.limit - len(self.kept), 0)
-        self.kept += chunk[:room]
-        self.dropped += max(len(chunk) - room, 0)
-
-    def text(self, dropped_in_worker=0):
-        text = clean(self.kept.decode("utf-8", "replace"))
-        # The worker's count is the student's to forge: a plausible count or none.
-        cut = self.dropped + (dropped_in_worker if type(dropped_in_worker) is int and 0 < dropped_in_worker < 1 << 63
-                              else 0)
-        if cut:
-            text += f"\n... ({cut} more characters of output cut)"
-        return text
-
-
-def _read_available(fd):
-    """Whatever is waiting in a pipe, without blocking."""
-    data = b""
-    for _ in range(16):  # bounded: a surviving daemon may still be printing
-        if not select.select([fd], [], [], 0)[0]:
-            break
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 # -- small helpers -----------------------------------------------------------
 
 def _list(value):
@@ -590,17 +451,6 @@ def _list(value):
 def _seconds(message):
     value = message.get("seconds")
     return float(value) if type(value) in (int, float) and 0 <= value < 1e6 else 0.0
-
-
-def _is_child(pid, parent):
-    if type(pid) is not int or pid <= 1:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[1]) == parent
-    except (OSError, IndexError, ValueError):
-        return False
 
 
 def _kill(pid):

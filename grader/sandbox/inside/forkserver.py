@@ -54,7 +54,7 @@ def _become_worker(rfd, wfd, out):
     os.chdir(plan.workdir)
     module_file = os.path.join(plan.workdir, config["module_file"])
     pidns = "1" if config["level"] in NAMESPACE_LEVELS else "0"  # as for a spawned worker
-    sys.argv = ["-c", str(rfd), str(wfd), module_file, config["module_name"], pidns, "nofork" if plan.no_fork else "-"]
+    sys.argv = ["-c", str(rfd), str(wfd), module_file, config["module_name"], pidns, *plan.worker_flags()]
     main()
 
 
