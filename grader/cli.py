@@ -201,8 +201,12 @@ def grades_options(func):
 @click.option("--cluster", metavar="ADDRESS", default=None,
               help="Grade on a Dask cluster: its scheduler's address (tcp://host:8786) or scheduler file, "
                    "or local:N for N worker processes here. Needs mlgrade[cluster].")
+@click.option("--student-seconds", type=click.FloatRange(min=1), default=600, show_default=True,
+              help="Wall-clock time one student's grading may take; past it, that student is reported as not "
+                   "graded and the batch goes on.")
 @grades_options
-def batch(name, submissions, out, jobs, force, hide_hidden, root, cluster, roster, lms, extensions, submitted_at):
+def batch(name, submissions, out, jobs, force, hide_hidden, root, cluster, student_seconds, roster, lms, extensions,
+          submitted_at):
     """Grade every entry of SUBMISSIONS (folders, .py, .ipynb or .zip; one per
     student, named by the student's id) and write the reports to --out."""
     from .batch import grades
@@ -221,7 +225,7 @@ def batch(name, submissions, out, jobs, force, hide_hidden, root, cluster, roste
     changed = grades.remember(out, grades.batch_settings(course.root, exercise.name, submissions, out, given))
     before = grades.gradebook_stamp(out / GRADEBOOK)
     click.echo(run_batch(exercise, submissions, out, jobs=jobs, force=force, hide_hidden=hide_hidden,
-                         cluster=cluster))
+                         cluster=cluster, student_seconds=student_seconds))
     # run_batch writes the class files only when it graded something: new settings alone need them here.
     if changed and grades.gradebook_stamp(out / GRADEBOOK) == before:
         write_class(out, [r for _, r in read_reports(out)])

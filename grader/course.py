@@ -113,9 +113,16 @@ def load_toml(path: Path) -> dict:
     """Parse a TOML file, turning any problem into a one-line GraderError."""
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            data = f.read()
     except FileNotFoundError:
         raise GraderError(f"{path}: file not found") from None
+    return parse_toml(data, path)
+
+
+def parse_toml(data: bytes, path: Path) -> dict:
+    """Parse the TOML text `data` read from `path`, turning any problem into a one-line GraderError."""
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise GraderError(f"{path}: not valid TOML ({exc})") from None
     except UnicodeDecodeError:  # UTF-16 from Notepad, say

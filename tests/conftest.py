@@ -2,9 +2,12 @@
 through click's runner or as a subprocess, on real files."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,12 @@ settings.register_profile("long", max_examples=5000, deadline=None, print_blob=T
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT / "solutions" / "exercise3" / "logistic_regression.py"
+# The reference as a student would hand it in: a copy, since the grader refuses
+# to grade a file of the course's solutions/ as a submission.
+_COPIES = Path(tempfile.mkdtemp(prefix="grader-tests-reference-"))
+atexit.register(shutil.rmtree, _COPIES, True)
+REFERENCE = _COPIES / "logistic_regression.py"
+REFERENCE.write_text((ROOT / "solutions" / "exercise3" / "logistic_regression.py").read_text())
 STUBS = ROOT / "exercises" / "exercise3" / "logistic_regression.py"
 
 
@@ -84,3 +92,36 @@ def start_mode(request):
         zygote.disable()
     else:
         yield request.param
+
+
+# -- sharing set-ups under pytest-xdist (pyproject.toml runs the tests with -n auto --dist loadgroup) -----------
+
+# Module-scoped fixtures cheap enough to be made again on each xdist worker: a copy of the course, a Course object.
+# Every other module-scoped fixture is a set-up that tests only read (a graded class, a built bundle, an exported
+# autograder, a cluster's run): the tests that use one run in one group, on one worker, so it is made once per run
+# as without xdist, and in the module's order (test_batch.py's tests build on one another's runs).
+CHEAP_MODULE_FIXTURES = {"course", "exercise"}
+
+
+def _shared_setups(item) -> list[str]:
+    names = item._fixtureinfo.name2fixturedefs
+    return [name for name in item.fixturenames
+            if name in names and names[name][-1].scope != "function" and name not in CHEAP_MODULE_FIXTURES
+            and names[name][-1].baseid]  # defined in a test module, not in a plugin or this conftest
+
+
+def _group(module) -> str:
+    """The module's name, or that of the test module it takes a set-up from (test_late.py grades test_lms.py's
+    class once per session through test_lms.graded_class): one group, one worker, one set-up."""
+    for value in vars(module).values():
+        home = getattr(value, "__module__", None)
+        if callable(value) and home and home != module.__name__ and home.startswith("test_"):
+            return home
+    return module.__name__
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None and _shared_setups(item):
+            item.add_marker(pytest.mark.xdist_group(_group(item.module)))

@@ -16,12 +16,13 @@ import ctypes
 import json
 import os
 import select
-import shutil
 import signal
 import sys
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
+
+from ..sandbox.cleanup import remove_tree
 
 IDLE_SECONDS = 600  # an idle helper exits: a long-lived worker should not hold a grader it no longer uses
 PR_SET_PDEATHSIG = 1
@@ -94,7 +95,7 @@ def main(argv: list[str]) -> None:
         send(replies, {"status": "ready"})
         serve(batch, requests, replies, scratch)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_tree(scratch)
 
 
 def serve(batch, requests: BinaryIO, replies: BinaryIO, scratch: Path) -> None:
@@ -114,5 +115,5 @@ def serve(batch, requests: BinaryIO, replies: BinaryIO, scratch: Path) -> None:
             send(replies, {"status": "failed", "message": f"{type(exc).__name__}: {exc}"})
             continue
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
         send(replies, {"status": "graded"}, json.dumps(result.to_dict()).encode())

@@ -29,7 +29,9 @@ import click
 
 from ..course import Exercise
 from ..errors import GraderError
+from ..grading.forkpool import OVERTIME
 from ..results import GradeResult, PartResult, class_statistics, load_json, unwritable, write_atomic
+from ..sandbox.cleanup import remove_tree
 from ..submissions import entries as entry_files
 from ..submissions.entries import Entry
 from .outputs import (
@@ -64,6 +66,7 @@ class Batch:
     out: Path
     hide_hidden: bool
     fingerprint: str
+    student_seconds: float | None = None  # wall-clock limit of one student's grading (local pool)
 
     @property
     def private(self) -> tuple:
@@ -110,13 +113,15 @@ def grade_entry(batch: Batch, entry: Entry) -> tuple[GradeResult, str | None]:
     from ..submissions.load import load_submission
 
     taken = None
-    with tempfile.TemporaryDirectory(prefix="grade-entry-") as scratch:
-        try:
-            copy, taken = entry_files.snapshot(entry, Path(scratch, "snapshot"))
-            path = entry_files.open_entry(copy, Path(scratch, "unpacked"))
-            submission = load_submission(batch.exercise, path)
-        except GraderError as exc:
-            return not_graded(batch.exercise, entry.id, _readable(str(exc), entry, scratch)), taken
+    scratch = tempfile.mkdtemp(prefix="grade-entry-")
+    try:
+        copy, taken = entry_files.snapshot(entry, Path(scratch, "snapshot"))
+        path = entry_files.open_entry(copy, Path(scratch, "unpacked"))
+        submission = load_submission(batch.exercise, path)
+    except GraderError as exc:
+        return not_graded(batch.exercise, entry.id, _readable(str(exc), entry, scratch)), taken
+    finally:
+        remove_tree(scratch)  # a zip of thousands of nested folders must not cost the report
     try:
         return grade(batch.exercise, submission, student=entry.id, hide=batch.private, figures=True), taken
     except GraderError as exc:
@@ -196,7 +201,7 @@ def _read_state(folder: Path) -> dict:
 
 
 def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None = None, force: bool = False,
-              hide_hidden: bool = False, cluster: str | None = None) -> str:
+              hide_hidden: bool = False, cluster: str | None = None, student_seconds: float | None = None) -> str:
     """Grade every entry of `submissions` into `out`; returns the closing summary.
 
     With `cluster` (an address, or local:N), students are graded on a Dask cluster (cluster.py)."""
@@ -208,7 +213,8 @@ def run_batch(exercise: Exercise, submissions: Path, out: Path, jobs: int | None
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise GraderError(unwritable(exc, out)) from None
-    batch = Batch(exercise, submissions.resolve(), out.resolve(), hide_hidden, exercise_fingerprint(exercise))
+    batch = Batch(exercise, submissions.resolve(), out.resolve(), hide_hidden, exercise_fingerprint(exercise),
+                  student_seconds)
     found = entry_files.scan(batch.submissions, skip=(batch.out,))
     if not found:
         raise GraderError(f"{submissions}: no entries to grade (expected a folder, .py, .ipynb or .zip per student)")
@@ -295,7 +301,7 @@ def _run(batch: Batch, tasks: list[dict], jobs: int, counts: dict) -> tuple[dict
     from .progress import Progress
 
     progress = Progress(len(tasks))
-    pool = ForkPool(jobs, lambda task: work(batch, task), retries=RETRIES)
+    pool = ForkPool(jobs, lambda task: work(batch, task), retries=RETRIES, task_seconds=batch.student_seconds)
     try:
         with closing(pool.run(tasks)) as finished:  # closing it kills the children at once
             for task, reply in finished:
@@ -310,7 +316,7 @@ def _run(batch: Batch, tasks: list[dict], jobs: int, counts: dict) -> tuple[dict
         _remove_all_leftovers(batch, tasks)
         raise
     progress.close()
-    return counts, [how for _, how in pool.deaths]
+    return counts, [how for _, how in pool.deaths if how != OVERTIME]
 
 
 def _remove_all_leftovers(batch: Batch, tasks: list[dict]) -> None:
@@ -324,15 +330,23 @@ def _handle(batch: Batch, task: dict, reply: dict | None, deaths: list[tuple[dic
     `deaths`: (task, how) of every grading process that died mid-task."""
     if reply is not None and reply.get("unwritable"):
         raise GraderError(reply["unwritable"] + STOPPED.format(reply["remedy"]))
-    if reply is None:  # no state file is written, so the next run grades this student again
+    if reply is None:
         sid = task["entry"]["id"]
         how = [why for t, why in deaths if t is task]
         times = {1: "once", 2: "twice"}.get(len(how), f"{len(how)} times")
-        result = not_graded(batch.exercise, sid, f"the grading process stopped while grading it, {times} "
-                            f"({how[-1]}{KILLED_HINT if how[-1] == 'killed by SIGKILL' else ''}); "
-                            "run the batch again to grade it")
+        if how[-1] == OVERTIME:
+            # Recorded as done: the same submission would stall again; --force or a new version grades it.
+            result = not_graded(batch.exercise, sid, f"its grading took longer than {batch.student_seconds:g} s of "
+                                "wall-clock time (--student-seconds) and was stopped; the batch went on")
+        else:  # no state file is written, so the next run grades this student again
+            result = not_graded(batch.exercise, sid, f"the grading process stopped while grading it, {times} "
+                                f"({how[-1]}{KILLED_HINT if how[-1] == 'killed by SIGKILL' else ''}); "
+                                "run the batch again to grade it")
         try:
-            write_student(batch.out / sid, result, batch.hide_hidden)
+            if how[-1] == OVERTIME:
+                record(batch, task, result)
+            else:
+                write_student(batch.out / sid, result, batch.hide_hidden)
         except OSError as exc:
             raise GraderError(unwritable(exc, batch.out / sid) + STOPPED.format(_remedy(exc))) from None
         reply = {"status": result.status}

@@ -16,11 +16,13 @@ import os
 import select
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 PR_SET_PDEATHSIG = 1
+OVERTIME = "stopped at the time limit per task"  # how a child killed by the limit ended
 
 
 @dataclass
@@ -30,6 +32,7 @@ class _Child:
     replies: int  # read end: replies from the child
     task: dict | None = None
     buffer: bytes = b""
+    deadline: float = 0.0  # monotonic time by which its task must be done (with a time limit)
 
 
 def death(status: int) -> str:
@@ -66,12 +69,15 @@ def _write_all(fd: int, data: bytes) -> None:
 
 class ForkPool:
     """`jobs` forked children, each running `work(task) -> reply` on one task at a time;
-    a task whose child dies is given to a fresh child up to `retries` more times."""
+    a task whose child dies is given to a fresh child up to `retries` more times.
+    With `task_seconds`, a child still on its task after that much wall-clock
+    time is killed and the task given up (not retried: it would stall again)."""
 
-    def __init__(self, jobs: int, work: Callable[[dict], dict], retries: int = 0):
+    def __init__(self, jobs: int, work: Callable[[dict], dict], retries: int = 0, task_seconds: float | None = None):
         self.jobs = max(1, jobs)
         self.work = work
         self.retries = retries
+        self.task_seconds = task_seconds
         self.children: dict[int, _Child] = {}  # by reply fd
         self.deaths: list[tuple[dict, str]] = []  # (task, how its child ended), for every child that died mid-task
 
@@ -83,9 +89,14 @@ class ForkPool:
             for _ in range(min(self.jobs, len(pending))):
                 self._give(self._spawn(), pending)
             while any(c.task is not None for c in self.children.values()):
-                busy = [fd for fd, c in self.children.items() if c.task is not None]
-                for fd in select.select(busy, [], [])[0]:
+                busy = [c for c in self.children.values() if c.task is not None]
+                wait = None
+                if self.task_seconds is not None:
+                    wait = max(0.0, min(c.deadline for c in busy) - time.monotonic())
+                for fd in select.select([c.replies for c in busy], [], [], wait)[0]:
                     yield from self._read(self.children[fd], pending)
+                if self.task_seconds is not None:
+                    yield from self._overtime(pending)
             finished = True
         finally:
             self._stop(kill=not finished)
@@ -110,8 +121,24 @@ class ForkPool:
             self._give(child, pending)
             yield task, json.loads(line)
 
+    def _overtime(self, pending: list):
+        """Kill the children whose task outlived the time limit; their tasks get a None reply."""
+        now = time.monotonic()
+        for child in [c for c in self.children.values() if c.task is not None and now >= c.deadline]:
+            task = child.task
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap(child)
+            self.deaths.append((task, OVERTIME))
+            if pending:
+                self._give(self._spawn(), pending)
+            yield task, None
+
     def _give(self, child: _Child, pending: list) -> None:
         if pending:
+            child.deadline = time.monotonic() + (self.task_seconds or 0.0)
             child.task = pending.pop()
             _write_all(child.tasks, (json.dumps(child.task) + "\n").encode())
 

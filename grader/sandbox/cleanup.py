@@ -89,8 +89,8 @@ def _try(function, *args, **kwargs):
 
 # -- what a uid owns in the kernel -----------------------------------------------------
 
-KEY_SPEC_THREAD, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -1, -4, -5
-KEYCTL_CLEAR, KEYCTL_GET_PERSISTENT = 7, 22
+KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+KEYCTL_GET_KEYRING_ID, KEYCTL_CLEAR = 0, 7
 _KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine.lower()) if sys.platform == "linux" else None
 # Loaded here, not in the fork that clears: a fork of a process with threads must not load libraries.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
@@ -121,18 +121,19 @@ def clear_uid_objects(uid) -> None:
     """Run in a process that has become `uid` (and has no other work): empty
     the uid's keyrings (which outlive its processes) and remove the System V
     shared memory, message queues and semaphores it owns or created (there is
-    no IPC namespace to take them away at the levels without one)."""
+    no IPC namespace to take them away at the levels without one). The seccomp
+    filter keeps workers from making any of these; this is for machines
+    where there is none."""
     if _LIBC is None:
         return
     libc = _LIBC
     libc.syscall.restype = ctypes.c_long
     if _KEYCTL is not None:
         for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
-            libc.syscall(_KEYCTL, KEYCTL_CLEAR, keyring)
-        # Linked into this process's thread keyring, which goes with it.
-        persistent = libc.syscall(_KEYCTL, KEYCTL_GET_PERSISTENT, ctypes.c_long(-1), ctypes.c_long(KEY_SPEC_THREAD))
-        if persistent > 0:
-            libc.syscall(_KEYCTL, KEYCTL_CLEAR, ctypes.c_long(persistent))
+            # Only a keyring that exists: looking one up by its special id would create it, for good.
+            found = libc.syscall(_KEYCTL, KEYCTL_GET_KEYRING_ID, ctypes.c_long(keyring), ctypes.c_long(0))
+            if found > 0:
+                libc.syscall(_KEYCTL, KEYCTL_CLEAR, ctypes.c_long(found))
     for ident in _sysv_owned("shm", uid):
         libc.shmctl(ident, IPC_RMID, None)
     for ident in _sysv_owned("msg", uid):

@@ -367,9 +367,9 @@ def prepare(level, limits, files, hide=(), host_dir=None, uid=None):
 
     # RLIMIT_NPROC holds a throwaway uid; it cannot hold the grader's own uid,
     # nor the real root user, whom the kernel exempts even inside a user namespace.
-    # Without an IPC namespace, no kernel objects that outlive the worker (seccomp.py).
+    # No kernel objects that outlive the worker (seccomp.py): keys belong to the uid at every level.
     no_fork = base_level(level) == "process" or (level == "user-namespaces" and os.geteuid() == 0)
-    seccomp = "processes" if no_fork else "" if level in NAMESPACE_LEVELS else "objects"
+    seccomp = "processes" if no_fork else "objects"
     return Plan(preexec, workdir, host_dir, uid, seccomp, late_uid)
 
 

@@ -147,9 +147,10 @@ class Sandbox:
                 os.killpg(proc.pid, signal.SIGKILL)
             except OSError:
                 pass
-            if plan.uid is not None:
-                # Whatever still runs as the sandbox's uid (without a PID namespace, what left the
-                # session), and the keys and IPC objects the uid made: all gone before the uid is.
+            if plan.uid is not None and not link.init_pid:
+                # Without a PID and an IPC namespace to take them away: whatever still runs as the
+                # sandbox's uid (what left the session), and the IPC objects and keys the uid made
+                # where no seccomp filter refused them (a fork of this large process: not free).
                 cleanup.clear_uid(plan.uid)
             try:
                 proc.wait(timeout=CLOSE_SECONDS)

@@ -8,8 +8,11 @@ computing is found out by those deadlines (`Watch`): the CPU time of its
 session, and a wall-clock time after which a call that waits rather than
 computes is given up.
 """
+import fcntl
 import os
 import select
+import sys
+import termios
 import time
 
 from . import wire
@@ -57,8 +60,14 @@ class Link:
 
     @property
     def stalled(self):
-        """Whether requests are still waiting for the worker to read them."""
-        return bool(self.outbox)
+        """Whether requests are still waiting for the worker to read them (in the outbox, or in the pipe)."""
+        if self.outbox:
+            return True
+        try:
+            unread = fcntl.ioctl(self.wfd, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return False
+        return int.from_bytes(unread, sys.byteorder) > 0
 
     def next_message(self, watch, output):
         """The next protocol message, or None on timeout (`watch.stopped` says

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..course import Exercise, load_toml
+from ..course import Exercise, load_toml, parse_toml
 from ..errors import GraderError
-from .entries import within
+from .files import Folder, Protected
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 SUBMISSION_SUFFIXES = (".py", ".ipynb")  # single files that are submissions on their own
@@ -39,11 +38,10 @@ class Submission:
         return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
 
 
-def read_text(path: Path) -> str:
-    if path.stat().st_size > MAX_SOURCE_BYTES:
-        raise GraderError(f"{path}: larger than {MAX_SOURCE_BYTES // 1024} KB")
+def decode(data: bytes, path: Path) -> str:
+    """A source file's text, or a one-line GraderError."""
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise GraderError(f"{path}: not UTF-8 text") from None
 
@@ -52,12 +50,23 @@ def read_quiz(path: Path) -> tuple[dict | None, str]:
     """Answers from a quiz.toml, or (None, reason) when it cannot be read."""
     if not path.is_file():
         return None, ""
+    return _answers(lambda: load_toml(path))
+
+
+def _answers(load) -> tuple[dict | None, str]:
     try:
-        data = load_toml(path)
+        data = load()
     except GraderError as exc:
         return None, f"quiz.toml could not be read: {exc}"
     # Values stay as written: a number or a list is an answer in the wrong form, said so per question.
     return {str(k): v for k, v in data.items()}, ""
+
+
+def _folder_quiz(folder: Folder, name: str) -> tuple[dict | None, str]:
+    data = folder.read(name, MAX_SOURCE_BYTES)
+    if data is None:
+        return None, ""
+    return _answers(lambda: parse_toml(data, folder.path / name))
 
 
 def load_submission(exercise: Exercise, path: Path) -> Submission:
@@ -66,69 +75,69 @@ def load_submission(exercise: Exercise, path: Path) -> Submission:
 
     A folder holding both the module and a notebook is graded by the module,
     unless the module still holds only the stubs and the notebook has work in it.
+    Every file is read once, through descriptors (files.py), and none may be
+    one of the course's solutions or hidden tests.
     """
     path = Path(path)
     if not path.exists():
         raise GraderError(f"{path}: no such file or folder")
+    protected = Protected([exercise.solution_folder.parent] if exercise.solution_folder else [])
     if path.is_dir():
-        module = _own(path / exercise.module_file, path)
-        quiz_file = _own(path / exercise.quiz_file, path)
-        if not module.is_file():
-            return _load_notebook(exercise, _folder_notebook(exercise, path, required=True), quiz_file)
-        source = read_text(module)
-        notebook = None if _has_work(source, exercise) else _folder_notebook(exercise, path, required=False)
-        if notebook is not None:
-            sub = _load_notebook(exercise, notebook, quiz_file)
-            if _has_work(sub.source, exercise):
-                sub.notes.append(f"graded {notebook.name}: {module.name} still holds only the stubs")
-                return sub
-        return Submission(source, path, *read_quiz(quiz_file))
-    _own(path, path.parent)
-    if path.suffix == ".py":
-        return Submission(read_text(path), path)
-    if path.suffix == ".ipynb":
-        return _load_notebook(exercise, path, _own(path.parent / exercise.quiz_file, path.parent))
-    raise GraderError(f"{path}: expected a folder or a file ending in {' or '.join(SUBMISSION_SUFFIXES)}")
+        with Folder(path, protected) as folder:
+            module = folder.read(exercise.module_file, MAX_SOURCE_BYTES)
+            quiz = _folder_quiz(folder, exercise.quiz_file)
+            if module is None:
+                return _load_notebook(exercise, folder, _folder_notebook(exercise, folder, required=True), quiz)
+            source = decode(module, path / exercise.module_file)
+            notebook = None if _has_work(source, exercise) else _folder_notebook(exercise, folder, required=False)
+            if notebook is not None:
+                sub = _load_notebook(exercise, folder, notebook, quiz)
+                if _has_work(sub.source, exercise):
+                    sub.notes.append(f"graded {notebook}: {exercise.module_file} still holds only the stubs")
+                    return sub
+            return Submission(source, path, *quiz)
+    if path.suffix not in SUBMISSION_SUFFIXES:
+        raise GraderError(f"{path}: expected a folder or a file ending in {' or '.join(SUBMISSION_SUFFIXES)}")
+    with Folder(path.parent, protected) as folder:
+        if path.suffix == ".py":
+            data = folder.read(path.name, MAX_SOURCE_BYTES)
+            if data is None:
+                raise GraderError(f"{path}: not a file")
+            return Submission(decode(data, path), path)
+        return _load_notebook(exercise, folder, path.name, _folder_quiz(folder, exercise.quiz_file))
 
 
-def _own(file: Path, folder: Path) -> Path:
-    """`file`, unless it is a symbolic link out of the submission's `folder`, as
-    `grade batch` refuses too: a link to the solutions would have them graded,
-    and one to any other file would show it in the report."""
-    if file.is_symlink() and not within(os.path.realpath(file), os.path.realpath(folder)):
-        raise GraderError(f"{file}: a symbolic link to a place outside the submission")
-    return file
-
-
-def _folder_notebook(exercise: Exercise, folder: Path, required: bool) -> Path | None:
-    """The notebook of a folder submission: the lab's own name, else the only one there."""
-    named = folder / exercise.notebook_file
-    if named.is_file():
-        return _own(named, folder)
-    found = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+def _folder_notebook(exercise: Exercise, folder: Folder, required: bool) -> str | None:
+    """The name of a folder submission's notebook: the lab's own name, else the only one there."""
+    if folder.is_file(exercise.notebook_file):
+        return exercise.notebook_file
+    found = [name for name in folder.names() if name.endswith(".ipynb") and folder.is_file(name)]
     if len(found) == 1:
-        return _own(found[0], folder)
+        return found[0]
     if required and found:
-        names = ", ".join(p.name for p in found)
-        raise GraderError(f"{folder}: holds no {exercise.module_file} and several notebooks ({names}); "
-                          "pick one with --submission")
+        raise GraderError(f"{folder.path}: holds no {exercise.module_file} and several notebooks "
+                          f"({', '.join(found)}); pick one with --submission")
     if required:
-        raise GraderError(f"{folder}: holds no {exercise.module_file} and no notebook")
+        raise GraderError(f"{folder.path}: holds no {exercise.module_file} and no notebook")
     return None
 
 
-def _load_notebook(exercise: Exercise, path: Path, quiz_file: Path) -> Submission:
+def _load_notebook(exercise: Exercise, folder: Folder, name: str, quiz: tuple) -> Submission:
     """A notebook's code as the module; quiz answers from its quiz cell when it
-    answers anything, else from the quiz.toml beside it."""
-    from .notebook import notebook_source, quiz_answers, read_notebook
+    answers anything, else from the quiz.toml beside it (`quiz`, as read)."""
+    from .notebook import MAX_NOTEBOOK_BYTES, notebook_source, quiz_answers, read_notebook
 
-    nb = read_notebook(path)
+    path = folder.path / name
+    data = folder.read(name, MAX_NOTEBOOK_BYTES)
+    if data is None:
+        raise GraderError(f"{path}: not a file")
+    nb = read_notebook(path, data)
     source, origins = notebook_source(nb)
     if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
         raise GraderError(f"{path}: its code is larger than {MAX_SOURCE_BYTES // 1024} KB")
     answers, problem = quiz_answers(nb)
     if not any(str(a).strip() for a in (answers or {}).values()):
-        from_file, file_problem = read_quiz(quiz_file)
+        from_file, file_problem = quiz
         if from_file is not None or file_problem:
             answers, problem = from_file, file_problem
     return Submission(source, path, answers, problem, origins=origins)

@@ -46,15 +46,18 @@ _ASSIGNED_ESCAPE = re.compile(r"\s*[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\
 _HELP = re.compile(r"\s*(\?\??[\w.]+|[\w.]+\?\??)\s*$")
 
 
-def read_notebook(path: Path):
-    """The notebook at `path` (nbformat 4), or a one-line GraderError."""
+def read_notebook(path: Path, data: bytes | None = None):
+    """The notebook at `path` (nbformat 4), or a one-line GraderError; `data`:
+    its bytes, when they were read already (once, from an opened file)."""
     import nbformat
 
     path = Path(path)
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise GraderError(f"{path}: larger than {MAX_NOTEBOOK_BYTES // (1024 * 1024)} MB")
+    if data is None:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise GraderError(f"{path}: larger than {MAX_NOTEBOOK_BYTES // (1024 * 1024)} MB")
+        data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
         data = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise GraderError(f"{path}: not a valid notebook (not JSON: {_first_line(exc)})") from None
