@@ -17,6 +17,8 @@ import sys
 
 from . import FORKSERVER, command, isolation
 
+SPAWN_SECONDS = 10.0  # the fork server forks and answers in milliseconds; this only bounds a wait on it
+
 
 class Zygote:
     """The grader's end of one fork server."""
@@ -29,6 +31,8 @@ class Zygote:
             stderr=subprocess.DEVNULL, env=isolation.worker_env("/tmp"), start_new_session=True,
         )
         theirs.close()
+        # A fork server that stops answering is given up (OSError: workers are spawned from then on).
+        ours.settimeout(SPAWN_SECONDS)
         self.sock = ours
 
     def spawn(self, fds) -> int:
