@@ -22,7 +22,9 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None):
-        click.echo(f"grade: error: {self.format_message()}", err=True)
+        from .text import printable
+
+        click.echo(f"grade: error: {printable(self.format_message())}", err=True)
 
 
 class GradeGroup(click.Group):
@@ -108,11 +110,12 @@ def grade_exercise(name, submission, root, json_path, html_path, gradescope_path
     """Grade one exercise."""
     from .sandbox.session import Sandbox
     from .submissions import load_submission
+    from .text import printable
 
     exercise = open_course(root).exercise(name)
     sub = load_submission(exercise, submission or exercise.folder)
     for note in sub.notes:
-        click.echo(f"note: {note}")
+        click.echo(f"note: {printable(note)}")  # it names the student's files
     # Started before numpy and pytest are imported here: the worker's own
     # start-up (an interpreter and numpy) runs beside those imports.
     sandbox = Sandbox.for_exercise(exercise, sub.source)
@@ -224,8 +227,11 @@ def batch(name, submissions, out, jobs, force, hide_hidden, root, cluster, stude
     given = grades.option_settings(roster, lms, extensions, submitted_at)
     changed = grades.remember(out, grades.batch_settings(course.root, exercise.name, submissions, out, given))
     before = grades.gradebook_stamp(out / GRADEBOOK)
-    click.echo(run_batch(exercise, submissions, out, jobs=jobs, force=force, hide_hidden=hide_hidden,
-                         cluster=cluster, student_seconds=student_seconds))
+    from .text import printable
+
+    summary = run_batch(exercise, submissions, out, jobs=jobs, force=force, hide_hidden=hide_hidden, cluster=cluster,
+                        student_seconds=student_seconds)
+    click.echo(printable(summary, lines=True))  # it names students' entries
     # run_batch writes the class files only when it graded something: new settings alone need them here.
     if changed and grades.gradebook_stamp(out / GRADEBOOK) == before:
         write_class(out, [r for _, r in read_reports(out)])

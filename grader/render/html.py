@@ -9,6 +9,7 @@ from html import escape
 
 from ..grouping import failure_groups
 from ..results import GradeResult
+from ..text import without_bidi
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 60rem; \
@@ -46,9 +47,11 @@ def points(value: float) -> str:
 
 def page(title: str, body: str) -> str:
     """A complete HTML document around `body` (already escaped HTML)."""
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+    # Bidi overrides and line separators in what a student wrote would make the page read otherwise.
+    return without_bidi(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+                        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
+                        "</body>\n</html>\n")
 
 
 def image(png: bytes, alt: str) -> str:

@@ -8,6 +8,7 @@ import click
 
 from ..grouping import failure_groups
 from ..results import GradeResult, PartResult
+from ..text import safe_report
 
 PRINTED_LINES = 5  # of a test's printed output, unless verbose
 ONE_LINE = 150  # characters of a one-line summary
@@ -59,7 +60,7 @@ def render(result: GradeResult, color: bool = False, verbose: bool = False) -> s
     else:
         lines.append(paint(f"Total: {_points(result.score)} / {_points(result.max_score)}", bold=True))
     lines.append(f"(graded in {result.seconds:.2f} s; sandbox: {result.isolation})")
-    return "\n".join(lines)
+    return safe_report("\n".join(lines))  # the last line of defence: nothing the student wrote is obeyed
 
 
 def _failure(name: str, message: str, output: str, printed_lines: int | None = None) -> list[str]:
