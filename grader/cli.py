@@ -341,14 +341,37 @@ def export_gradescope(name, out, root):
     click.echo(gradescope_settings(exercise))
 
 
+@export.command("prairielearn")
+@click.argument("name")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The PrairieLearn course to write into, or a folder to copy over it.")
+@click.option("--image", default=None,
+              help="The grading image info.json names, e.g. YOURACCOUNT/mlgrade-grader (Docker Hub); without a tag, "
+                   "the tag names the packages in it. Default: mlgrade-grader.")
+@click.option("--topic", default="Machine learning", show_default=True,
+              help="The question's topic (one of the course's infoCourse.json).")
+@root_option()
+def export_prairielearn(name, out, image, topic, root):
+    """Write exercise NAME as a PrairieLearn question graded externally: questions/NAME/ (info.json,
+    question.html, the entrypoint), serverFilesCourse/mlgrade-NAME/ (the grader, the exercise and its
+    solutions, nothing else of the course) and mlgrade-image/ (the grading image's Dockerfile)."""
+    from .export.prairielearn import instructions, write_question
+
+    exercise = open_course(root).exercise(name)
+    written = write_question(exercise, out, image=image, topic=topic)
+    for path, size in written.entries:
+        click.echo(f"  {size:>9,}  {path}")
+    click.echo(instructions(written, exercise.name))
+
+
 @export.command("run", hidden=True)
-@click.argument("platform", type=click.Choice(["gradescope"]))
+@click.argument("platform", type=click.Choice(["gradescope", "prairielearn"]))
 @click.argument("name")
 def export_run(platform, name):
-    """Grade the upload in this container and write its results (what run_autograder runs)."""
-    from .export.runner import run_gradescope
+    """Grade the submission in this container and write its results (what run_autograder or run.sh runs)."""
+    from .export.runner import run_gradescope, run_prairielearn
 
-    click.echo(run_gradescope(name))
+    click.echo(run_gradescope(name) if platform == "gradescope" else run_prairielearn(name))
 
 
 @cli.command("build-notebook")

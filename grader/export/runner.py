@@ -140,3 +140,59 @@ def write_results(layout: Layout, exercise: Exercise, result: GradeResult, notes
     options = exercise.gradescope
     shown = student_view(result, options.hide_hidden)
     write_atomic(layout.results, gradescope.render(shown, options.hidden_tests, options.leaderboard, tuple(notes)))
+
+
+def run_prairielearn(name: str, root: Path | None = None) -> str:
+    """Grade the files of this PrairieLearn grading job (`grade export run prairielearn NAME`, called by
+    run.sh) and write results/results.json from this trusted process, after every student process is gone.
+    A student's mistake (a missing file, a syntax error) is graded, scoring 0 and saying why; a fault of the
+    grader or of the course files is `gradable: false` with `format_errors`, never a score. Returns the log:
+    the job's output, which holds what the student sees and, on a fault, the traceback."""
+    from ..batch.run import not_graded
+    from ..grading.grade import grade
+    from ..render import terminal
+    from ..submissions.load import load_submission
+    from ..visibility import student_view
+    from . import prairielearn
+    from .uploads import expected, gather
+
+    job = prairielearn.Job(Path(root)) if root else prairielearn.Job.here()
+    if not job.tests.is_dir():
+        raise GraderError(f"{job.root}: no PrairieLearn grading job here (no tests/ folder)")
+    try:
+        # Before any student code runs: the solutions and the job's data private, the results folder
+        # writable only by this user and emptied.
+        for folder in (job.course(name) / "solutions", job.data):
+            if folder.is_dir():
+                for path in [folder, *folder.rglob("*")]:
+                    if not path.is_symlink():
+                        _private(path)
+        job.results.parent.mkdir(parents=True, exist_ok=True)
+        job.results.parent.chmod(0o755)
+        job.results.unlink(missing_ok=True)
+        exercise = Course(job.course(name)).exercise(name)
+        problems = prairielearn.course_problems(exercise)
+        if problems:
+            raise GraderError(f"the course files for {name} are incomplete: {'; '.join(problems)}")
+        # As grade_upload, except that an error of grade() itself propagates: on PrairieLearn a grader fault
+        # is "not gradable" (Gradescope has no such thing, so grade_upload makes it a result scoring 0).
+        with tempfile.TemporaryDirectory(prefix="mlgrade-upload-") as scratch:
+            try:
+                folder, notes = gather(exercise, job.student, Path(scratch))
+                submission = load_submission(exercise, folder)
+            except GraderError as exc:
+                reason = str(exc).replace(f"{scratch}{os.sep}graded{os.sep}", "").replace(f"{scratch}{os.sep}", "")
+                result, notes = not_graded(exercise, "", f"{reason}. {expected(exercise)}"), []
+            else:
+                result = grade(exercise, submission, figures=True)
+                notes += submission.notes
+        shown = student_view(result, prairielearn.hides_hidden(exercise))
+        write_atomic(job.results, prairielearn.render(shown, tuple(notes)))
+    except Exception as exc:  # noqa: BLE001 - the grader itself is broken: PrairieLearn must not score it
+        write_atomic(job.results, prairielearn.not_gradable(prairielearn.fault(exc)))
+        return traceback.format_exc()
+    log = [terminal.render(shown)]
+    if result.isolation == "process":
+        log.append("warning: student code ran at the process level, where it can read the solutions "
+                   "(see docs/prairielearn.md)")
+    return "\n".join(log)
