@@ -20,7 +20,7 @@ from report_checks import check_page, gradescope_problems
 from grader.results import GradeResult
 from grader.sandbox.isolation import UID_BASE
 
-CALL_SECONDS = 3
+CALL_SECONDS = 1
 ESCAPEE = "escaped_from_batch_zip.py"
 PARTS = ["sigmoid", "compute_cost_logistic", "compute_gradient_logistic", "gradient_descent", "quiz"]
 NOT_GRADED = {

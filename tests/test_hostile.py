@@ -30,7 +30,7 @@ from conftest import ROOT, quiz_key_text
 from processes import run_reachable, zombies_below
 
 HOSTILE = Path(__file__).parent / "hostile"
-CALL_SECONDS = 2
+CALL_SECONDS = 1
 HELPER_SECONDS = 1
 PARTS = ["sigmoid", "compute_cost_logistic", "compute_gradient_logistic", "gradient_descent", "quiz"]
 FULL = "full"
