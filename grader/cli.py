@@ -279,6 +279,64 @@ def check(name, root, no_mutation, jobs):
         sys.exit(1)
 
 
+@cli.command("similarity")
+@click.argument("name")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for similarity.html and similarity.csv (default: similarity-NAME here).")
+@click.option("--reference", "references", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="An earlier term's submissions folder, compared with this term's (repeatable).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Flag pairs sharing at least this share of their graded code.  [default: 0.6]")
+@click.option("--min-tokens", type=click.IntRange(min=1), default=None,
+              help="Leave out functions shorter than this, once the stub's code is taken away.  [default: 60]")
+@root_option()
+def similarity(name, submissions, out, references, threshold, min_tokens, root):
+    """Flag pairs of SUBMISSIONS (as `grade batch` reads them) whose graded functions share much code, for a
+    person to look at; no score changes. Needs mlgrade[similarity] (copydetect)."""
+    import importlib.util
+    import time
+
+    from . import similarity as sim
+    from .render.similarity import csv_text, html_page
+    from .results import unwritable, write_atomic
+    from .text import printable
+
+    if importlib.util.find_spec("copydetect") is None:
+        raise UserError("grade similarity needs copydetect: pip install 'mlgrade[similarity]'")
+    started = time.monotonic()
+    exercise = open_course(root).exercise(name)
+    codes, skipped = sim.read_codes(exercise, submissions)
+    for folder in references:
+        more, unread = sim.read_codes(exercise, folder, reference=True)
+        codes += more
+        skipped += unread
+    report = sim.compare(exercise, codes, sim.THRESHOLD if threshold is None else threshold,
+                         sim.MIN_TOKENS if min_tokens is None else min_tokens, skipped)
+    out = out or Path(f"similarity-{exercise.name}")
+    try:
+        write_atomic(out / "similarity.html", html_page(report))
+        write_atomic(out / "similarity.csv", csv_text(report))
+    except OSError as exc:
+        raise UserError(unwritable(exc, out)) from None
+    flagged = f"{len(report.pairs)} pair{'' if len(report.pairs) == 1 else 's'}"
+    lines = [f"compared {report.compared} submissions" + (f" and {report.references} of earlier terms"
+                                                           if report.references else "")
+             + f" in {time.monotonic() - started:.1f} s: {flagged} at or above "
+             f"{report.threshold:.0%} shared code (flags to look at, not verdicts)"]
+    for pair in report.pairs[:20]:
+        each = ", ".join(f"{m.function} {m.similarity:.0%}" for m in pair.matches)
+        lines.append(f"  {pair.a} ~ {pair.b}{' (earlier term)' if pair.reference else ''}: "
+                     f"{pair.similarity:.0%} ({each})")
+    if len(report.pairs) > 20:
+        lines.append(f"  and {len(report.pairs) - 20} more pairs in the report")
+    for sid, why in skipped:
+        lines.append(f"  not compared: {sid}: {why}")
+    lines.append(f"wrote {out / 'similarity.html'} and {out / 'similarity.csv'}")
+    click.echo(printable("\n".join(lines), lines=True))  # it names students' entries
+
+
 @cli.command("new")
 @click.argument("name")
 @root_option("Course root (default: the nearest folder upward holding exercises/; created if given and missing).")
