@@ -3,15 +3,18 @@ is sent to the worker before the tests are collected. The test that makes the
 very same call takes its outcome; any other call still gets its own reply; and
 an early call that times out is not held against the function unless a test
 takes that outcome."""
+import json
 import time
 
 import numpy as np
 import pytest
+from conftest import REFERENCE, quiz_key_text
 
 from grader.sandbox.isolation import Limits
 from grader.sandbox.session import Sandbox
 
 SOURCE = '''
+import json
 import time
 CALLS = []
 
@@ -123,14 +126,43 @@ def test_an_early_check_compares_tuples_and_numbers_leniently():
         assert sandbox.take_early(ticket).value == 4.0
 
 
-@pytest.mark.parametrize("checked", ["forever", "dies"])
+LOOPING_CHECKS = CHECKED + '''
+def forever(x):
+    while True:
+        pass
+
+def stubborn(x):  # swallows whatever is raised into it: only the call's own limit stops it
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+
+def dies(x):
+    os._exit(3)
+'''
+
+
+@pytest.mark.parametrize("checked", ["forever", "stubborn", "dies"])
 def test_a_check_that_loops_or_kills_the_worker_leaves_the_call_unrun_not_failed(checked):
     # The early call never ran, so nothing is held against `work`: the test makes the call as usual.
-    source = CHECKED + "\ndef forever(x):\n    while True:\n        pass\n\ndef dies(x):\n    os._exit(3)\n"
-    with Sandbox("import os\n" + source, "early_demo", Limits(call_seconds=1.0)) as sandbox:
+    with Sandbox("import os\n" + LOOPING_CHECKS, "early_demo", Limits(call_seconds=1.0)) as sandbox:
         ticket = sandbox.call_early("work", (4,), checks=[(checked, (1,), 1)])
         assert sandbox.take_early(ticket) is None and sandbox.unrun == ["work"]
         assert sandbox.call("work", (4,)).value == 8.0  # on a fresh worker, and not "not run"
+
+
+def test_a_check_that_loops_is_given_up_without_losing_the_worker():
+    # CHECK_SECONDS of CPU, not the call's limit: the worker is not killed, so a looping helper costs its
+    # own tests' one timeout, not a second one here.
+    with Sandbox("import os\n" + LOOPING_CHECKS, "early_demo", Limits(call_seconds=30.0)) as sandbox:
+        sandbox.wait_ready()
+        worker = sandbox.proc.pid
+        ticket = sandbox.call_early("work", (4,), checks=[("forever", (1,), 1)])
+        assert sandbox.take_early(ticket) is None and sandbox.unrun == ["work"]
+        assert sandbox.proc.pid == worker
+        assert sandbox.call("work", (4,)).value == 8.0
 
 
 def test_a_call_that_loops_after_its_checks_passed_has_timed_out():
@@ -156,3 +188,21 @@ def test_early_checks_need_a_reference_that_may_be_shown(tmp_path, shown):
     else:
         with pytest.raises(GraderError, match="early_checks needs public_reference = true"):
             parse_manifest("t", tmp_path, None)
+
+
+def test_a_looping_sigmoid_costs_its_own_part_and_one_timeout(grade_cli, make_submission, tmp_path):
+    # The lab's early calls check the student's helpers first; a sigmoid that loops must not make
+    # cost, gradient or gradient_descent lose points, nor time out a second time in those checks.
+    reference = REFERENCE.read_text()
+    start = reference.index("def sigmoid(")
+    body = reference.index(":\n", start) + 2
+    looping = reference[:body] + "    while True:\n        pass\n\n" + reference[reference.index("\ndef ", start + 5):]
+    sub = make_submission(looping, quiz=quiz_key_text())
+    report = tmp_path / "report.json"
+    result = grade_cli("exercise3", "--submission", sub, "--json", report)
+    assert result.exit_code == 0, result.output
+    parts = {p["name"]: p for p in json.loads(report.read_text())["parts"]}
+    assert parts["sigmoid"]["score"] == 0
+    assert all(p["score"] == p["max_score"] for name, p in parts.items() if name != "sigmoid")
+    timeouts = [t for p in parts.values() for t in p["tests"] if "timed out after" in t["message"]]
+    assert len(timeouts) == 1 and timeouts[0]["name"] == "sigmoid of a number is a number"

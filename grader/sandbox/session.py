@@ -245,7 +245,7 @@ class Sandbox:
 
         `checks`, (function, args, expected) triples, are calls the worker
         makes first: should any answer differ from `expected`, or not come
-        within `call_seconds`, the call is left unrun. Either way the checks
+        within the worker's CHECK_SECONDS of CPU time, the call is left unrun. Either way the checks
         decide no verdict: the call is then made as usual when a test needs it."""
         if self.stalled:
             return 0  # never sent: take_early answers None

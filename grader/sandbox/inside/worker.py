@@ -108,6 +108,7 @@ class Clock:
         self.trip = False  # inside a round trip to the grader: the pipe is busy
         self.told = False  # the grader was told of a limit and has not answered yet
         self.own = self.helpers = self.last = 0.0
+        self.checks_until = None  # while early checks run: the own CPU time at which they are given up
 
     def start(self):
         self.last = time.process_time()
@@ -133,6 +134,9 @@ class Clock:
         else:
             self.own += now - self.last
         self.last = now
+        if self.checks_until is not None and self.own >= self.checks_until and not self.depth:
+            self.checks_until = None  # once: the handler never raises into the worker's own clean-up
+            raise _ChecksTooSlow()
         if self.trip:
             return  # the pipe is in use: tell the grader at the next tick
         if self.told:
@@ -263,19 +267,38 @@ def _stand_ins(request, clock):
     return found, namespace
 
 
-def _disagrees(module, checks, np):
+# CPU seconds an early call's checks may take together: a few numbers each, which the reference answers in
+# microseconds and loop-style code in milliseconds. A function that loops on one is given up then, not at the
+# call's limit: its own tests will time out on it (one limit's wait, not two).
+CHECK_SECONDS = 0.2
+
+
+class _ChecksTooSlow(BaseException):
+    """Raised into student code by the clock when the early checks run past CHECK_SECONDS."""
+
+
+def _disagrees(module, checks, np, clock):
     """Whether a function an early call relies on answers one of its checks
-    otherwise than the reference did (or not at all). Only a hint to save time:
-    the grader's tests judge the function, and the grader uses this call's
-    outcome only when they find every function it relies on right."""
-    for check in checks or ():
-        try:
-            value = getattr(module, check["fn"])(*[decode(a) for a in check["args"]])
-            if not _agree(value, decode(check["expected"]), np):
+    otherwise than the reference did, not at all, or not within CHECK_SECONDS.
+    Only a hint to save time: the grader's tests judge the function, and the
+    grader uses this call's outcome only when they find every function it
+    relies on right."""
+    if not checks:
+        return False
+    clock.checks_until = clock.own + CHECK_SECONDS
+    try:
+        for check in checks:
+            try:
+                value = getattr(module, check["fn"])(*[decode(a) for a in check["args"]])
+                if not _agree(value, decode(check["expected"]), np):
+                    return True
+            except BaseException:  # noqa: BLE001 - an exit or an error here is an answer unlike the reference's
                 return True
-        except BaseException:  # noqa: BLE001 - an exit or an error here is an answer unlike the reference's
-            return True
-    return False
+        return False
+    except _ChecksTooSlow:  # raised between two checks
+        return True
+    finally:
+        clock.checks_until = None
 
 
 def _agree(value, expected, np):
@@ -307,7 +330,11 @@ def serve(channel, module, path, streams):
             if not callable(fn):
                 raise AttributeError(f"the module defines no function {request['fn']}()")
             clock.start()
-            if _disagrees(module, request.get("checks"), np):
+            try:
+                disagrees = _disagrees(module, request.get("checks"), np, clock)
+            except _ChecksTooSlow:  # raised as the checks ended: they took too long all the same
+                disagrees = True
+            if disagrees:
                 own = clock.stop()
                 reply = {"op": "unrun"}
             else:
