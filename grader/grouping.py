@@ -1,7 +1,8 @@
 """Failures with one cause, shown once. Like visibility.py, a step between the
 results model and the reports a student reads (terminal, HTML, Gradescope):
 the model, and so the JSON report, keeps every test; a report shows one
-example of each cause, with how many checks it failed."""
+example of each cause, with how many checks it failed. Also the one sentence
+every report gives a part that passes only thanks to mistakes that cancel."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,3 +77,22 @@ def _example(tests: list[TestResult]) -> TestResult:
     # A visible test is the lab's own example, known from the notebook; else the
     # shortest message that shows the group's hint reads best.
     return min(tests, key=lambda t: (t.hidden, not t.hint, len(t.message)))
+
+
+def leaning_note(part: PartResult) -> str:
+    """What to tell of a part whose passed checks lean on the student's wrong
+    functions of other parts ("" when none do): the points stay, but fixing
+    those functions will change this part's verdict."""
+    names = part.leans_on
+    if not names:
+        return ""
+    count = sum(bool(t.leans_on) for t in part.tests if t.passed)
+    fns = ", ".join(f"{n}()" for n in names)
+    one = len(names) == 1
+    if len(part.tests) == 1:
+        checks = "this check passes"
+    else:
+        checks = f"all {count} checks pass" if count == len(part.tests) else f"{count} of {len(part.tests)} checks pass"
+    return (f"{checks} only with your own {fns} ({'wrong in its' if one else 'wrong in their'} own part): "
+            f"{'its mistake' if one else 'their mistakes'} and one in {part.name}() cancel out. Once you fix {fns}, "
+            "this part will fail until you fix it too.")

@@ -29,6 +29,10 @@ class TestResult:
     # of sigmoid()"): reports show failures with one cause once (see grouping.py).
     hint: str = ""
     cause: str = ""
+    # The student's own functions, wrong in their own parts, that this test
+    # passed with only: with the reference's standing in for them it failed,
+    # so two mistakes cancel out here (see `PartResult.leans_on`).
+    leans_on: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -43,6 +47,11 @@ class PartResult:
     @property
     def score(self) -> float:
         return round(min(sum(t.score for t in self.tests), self.max_score), 2)
+
+    @property
+    def leans_on(self) -> list[str]:
+        """The wrong functions of other parts that some passed test of this part relies on."""
+        return sorted({name for t in self.tests if t.passed for name in t.leans_on})
 
 
 @dataclass

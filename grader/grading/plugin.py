@@ -33,6 +33,7 @@ class Verdict:
     output: str = ""  # what the student's code printed
     hint: str = ""  # the known mistake's advice (also in the message)
     cause: str = ""  # what a failed call came down to (see hints.failure_cause)
+    leans_on: tuple = ()  # the student's wrong helpers it passed with only (see TestResult.leans_on)
 
 
 class StudentModule:
@@ -144,12 +145,15 @@ class GraderPlugin:
         wrong ones. A student whose helpers are wrong in a consistent way (say
         both return (dj_dw, dj_db)) may have this part right all the same: run
         the test once more on the student's own functions, and count it as
-        passed if it passes so. Otherwise say which functions stood in."""
-        stand_ins = ", ".join(f"{n}()" for n in sorted(self.grading.test.stand_ins))
+        passed if it passes so, marked as leaning on those functions (their
+        mistakes and this part's cancel out). Otherwise say which functions stood in."""
+        names = sorted(self.grading.test.stand_ins)
+        stand_ins = ", ".join(f"{n}()" for n in names)
         with self.grading.own_functions_only():
             try:
                 item.runtest()
-                return Verdict(True)
+                return Verdict(True, f"passed with your own {stand_ins} only: with correct ones it fails",
+                               leans_on=tuple(names))
             except Exception:  # noqa: BLE001 - the retry failing leaves the first verdict as it was
                 note = (f"\nnote: {stand_ins} of the reference stood in for yours here "
                         "(judged wrong in its own part); with yours, this test fails too")
@@ -202,4 +206,4 @@ def make_result(item, verdict: Verdict, hidden: bool) -> TestResult:
     weight = float(marker.args[0]) if marker and marker.args else 1.0
     hidden = hidden and item.get_closest_marker("visible") is None
     return TestResult(test_name(item), verdict.passed, 0.0, weight, verdict.message, hidden, verdict.output,
-                      verdict.hint, verdict.cause)
+                      verdict.hint, verdict.cause, list(verdict.leans_on))

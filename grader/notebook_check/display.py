@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from html import escape
 
+from ..grouping import leaning_note
+
 GREEN, RED, AMBER, MUTED = "#1a7f37", "#c62828", "#b26a00", "#6e6e6e"
 FONT = "font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size: 14px; line-height: 1.45"
 MONO = "font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px"
@@ -118,6 +120,8 @@ def _part(part, figures, public_only, heading, folded=False) -> str:
         passed = sum(t.passed for t in part.tests)
         out.append(f'<div style="margin-top: 6px">{_mark(ok)} <b>{escape(part.name)}</b>{score}'
                    f' <span style="color:{MUTED}">&nbsp;{passed} of {len(part.tests)} checks passed</span></div>')
+    if leaning_note(part):
+        out.append(f'<div style="margin-left: 1.3em; color:{AMBER}">note: {escape(leaning_note(part))}</div>')
     if folded:
         out.append(f'<div style="margin-left: 1.3em">{escape(part.note)}</div>')
     elif part.note == "not implemented yet":

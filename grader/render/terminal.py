@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ..grouping import failure_groups
+from ..grouping import failure_groups, leaning_note
 from ..results import GradeResult, PartResult
 from ..text import safe_report
 
@@ -41,6 +41,8 @@ def render(result: GradeResult, color: bool = False, verbose: bool = False) -> s
         passed = sum(t.passed for t in part.tests)
         detail = f"{passed}/{len(part.tests)} checks passed" + (f"; {part.note}" if part.note else "")
         lines.append(f"  {mark} {part.name:<{width}} {score}   {detail}")
+        if leaning_note(part):
+            lines.append(paint(f"      note: {leaning_note(part)}", fg="yellow"))
         # Nothing to fix in a part with full marks: only a check that carries no points can have failed there.
         if part.note == "not implemented yet" or (full and not verbose):
             continue
