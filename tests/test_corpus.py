@@ -161,6 +161,13 @@ def test_bug_costs_points_only_in_its_part(exercise, tmp_path, name):
     assert "input:" in messages or "not implemented" in messages
     for verbose in (False, True):  # the report that groups failures still names the mistake
         assert shown in terminal.render(result, verbose=verbose)
+    # One cause, one screen: within 20 lines, and a known mistake's hint before the failure it explains.
+    report = terminal.render(result).splitlines()
+    assert len(report) <= 20, "\n".join(report)
+    hints = [i for i, line in enumerate(report) if line.strip().startswith("hint:")]
+    failures = [i for i, line in enumerate(report) if line.strip().startswith("- ")]
+    if hints:
+        assert failures and hints[0] < failures[0]
 
 
 def test_consistent_swap_costs_only_the_gradient_part(exercise, tmp_path):

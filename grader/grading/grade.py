@@ -9,7 +9,7 @@ from ..course import Exercise
 from ..results import IMPORT_TEST, GradeResult, PartResult, TestResult
 from ..sandbox.session import Sandbox
 from ..submissions.load import Submission
-from .hints import add_notebook_hints
+from .hints import add_notebook_hints, import_hint
 from .quiz import check_answers, grade_quiz, load_key
 from .reference import load_reference
 from .state import Grading
@@ -102,11 +102,13 @@ def _part_result(part, tests, failed_import, public, by_value=None) -> PartResul
     result = PartResult(part.name, part.points)
     if failed_import is not None:
         text = failed_import.describe()
+        hint = import_hint(failed_import)
         if "No module named 'grader'" in text:  # the lab notebook's check cells, saved into a .py
-            text += ("\nhint: the lab notebook's check cells import grader; hand in the notebook itself, "
-                     "or leave those cells out of the .py")
+            hint = ("the lab notebook's check cells import grader; hand in the notebook itself, "
+                    "or leave those cells out of the .py")
+        text += f"\nhint: {hint}" if hint else ""
         result.tests.append(TestResult(IMPORT_TEST, False, 0.0, part.points, text, hidden=False,
-                                       output=failed_import.output))
+                                       output=failed_import.output, hint=hint, cause=IMPORT_TEST))
         result.note = "module could not be imported"
         return result
     total = sum(t.max_score for t in tests) or 1.0

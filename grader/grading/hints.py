@@ -146,6 +146,30 @@ def failure_hint(outcome, inputs, exercise: Exercise) -> str:
     return ""
 
 
+def import_hint(outcome) -> str:
+    """Advice on a module that could not be imported, for the slips Python's own message
+    leaves cryptic (indentation above all), or ""."""
+    if outcome is None or outcome.kind not in ("load", "exception"):
+        return ""
+    code = outcome.where[-1].get("code", "") if outcome.where else ""
+    line = f"`{code}`" if code else "the line shown"
+    message, kind = outcome.message, outcome.error_type
+    if kind == "TabError":
+        return "the indentation mixes tabs and spaces: indent with spaces only (4 per level)"
+    if kind == "IndentationError" and "unindent does not match" in message:
+        return (f"{line} is indented by an amount that no line above it in its block has: give it exactly the "
+                "indentation of the lines it belongs with (inside a loop, or level with the loop)")
+    if kind == "IndentationError" and "expected an indented block" in message:
+        return "a line that ends in ':' (def, if, for, while) must be followed by lines indented one level more"
+    if kind == "IndentationError" and "unexpected indent" in message:
+        return f"{line} is indented more than the line above it, which opens no block: indent it as that line"
+    if kind == "SyntaxError" and "expected ':'" in message:
+        return f"{line} opens a block (def, if, for, while, else): it must end with ':'"
+    if kind == "SyntaxError" and "was never closed" in message:
+        return "a bracket or quote opened here is never closed: add the closing one"
+    return ""
+
+
 def add_notebook_hints(results: dict, source: str, exercise: Exercise) -> None:
     """Give the failing tests of each part whose function reads a variable of
     the lab's notebook (or a size such as m) from the module, instead of

@@ -34,6 +34,7 @@ def render(result: GradeResult, color: bool = False, verbose: bool = False) -> s
         lines.append(paint(f"not graded: {result.error}", fg="red"))
     width = max([len(p.name) for p in result.parts] + [10])
     folded = False
+    said = set()  # failures already shown in full: a module that failed to import fails every part alike
     for part in result.parts:
         full = part.score >= part.max_score and part.max_score > 0 or (part.tests and all(t.passed for t in part.tests))
         mark = paint("✓", fg="green") if full else paint("✗", fg="red")
@@ -51,6 +52,10 @@ def render(result: GradeResult, color: bool = False, verbose: bool = False) -> s
                 if not test.passed:
                     lines.extend(_failure(test.name, test.message, test.output))
         else:
+            failing = tuple(t.message for t in part.tests if not t.passed)
+            if part.note == "module could not be imported" and failing in said:
+                continue
+            said.add(failing)
             lines.extend(_grouped(part, paint))
             folded = folded or sum(not t.passed for t in part.tests) > 1
     if folded:
