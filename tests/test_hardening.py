@@ -27,12 +27,14 @@ as_root = pytest.mark.skipif(not ROOT_USER, reason="the attacks on a root grader
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A copy of the course whose calls may take half a second (so a stall is found quickly)."""
+    """A copy of the course whose calls may take half a second and whose waits are given up after one
+    second more than 5x that (so a stall is found quickly)."""
     root = tmp_path_factory.mktemp("course")
     for folder in ("exercises", "solutions"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     manifest = root / "exercises" / "exercise3" / "exercise.toml"
-    text = re.sub(r"(?m)^call_seconds = .*$", "call_seconds = 0.5\nhelper_seconds = 0.5", manifest.read_text())
+    limits = "call_seconds = 0.5\nhelper_seconds = 0.5\nwait_seconds = 1"
+    text = re.sub(r"(?m)^call_seconds = .*$", limits, manifest.read_text())
     manifest.write_text(text)
     return root
 

@@ -151,10 +151,12 @@ def test_code_that_disarms_the_count_is_stopped_by_its_cpu_time_all_the_same(sta
 
 
 def test_a_call_that_waits_for_ever_is_stopped_by_the_wall_clock():
-    with sandbox(call_seconds=0.1) as box:
+    # The manifest's wait_seconds (5 by default) plus 5x the call's CPU limit: here 0.5 + 0.5.
+    with sandbox(call_seconds=0.1, wait_seconds=0.5) as box:
         outcome = box.call("nap", (3600,))
         assert outcome.kind == "timeout"
-        assert outcome.message == "nap() timed out: no answer after 5.5 s (it waited rather than computed)"
+        assert outcome.message == "nap() timed out: no answer after 1 s (it waited rather than computed)"
+    assert Sandbox(SOURCE, "timing_demo", Limits(call_seconds=0.1))._wall_net(0.1) == 5.5
 
 
 # -- which references may run in the worker ----------------------------------------------------

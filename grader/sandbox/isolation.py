@@ -81,6 +81,9 @@ class Limits:
     # What the reference functions standing in for wrong ones may take on top, per call.
     helper_seconds: float = 10.0
     import_seconds: float = 10.0  # starting the worker and importing the student's module
+    # Wall-clock seconds, plus 5x its CPU limits, after which a call that waits rather than computes
+    # (sleeps, stops reading) is given up: the one wall-clock limit (see transport.wall_net).
+    wait_seconds: float = 5.0
     memory_mb: int = 1024
     cpu_seconds: int = 120  # over the worker's whole life
     processes: int = 32

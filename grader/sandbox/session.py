@@ -179,7 +179,7 @@ class Sandbox:
         if self.ready:
             return None
         seconds = self.limits.import_seconds
-        watch = Watch(self._session(), seconds + 0.5, time.monotonic() + wall_net(seconds))
+        watch = Watch(self._session(), seconds + 0.5, time.monotonic() + self._wall_net(seconds))
         output = Capture(self.limits.output_bytes)
         message = self.link.next_message(watch, output)
         if message is None or message.get("op") != "ready":
@@ -315,7 +315,7 @@ class Sandbox:
         fn = pending.fn
         output = Capture(self.limits.output_bytes)
         watch = Watch(self._session(), pending.own + pending.helpers + 0.5,
-                      time.monotonic() + wall_net(pending.own + pending.helpers))
+                      time.monotonic() + self._wall_net(pending.own + pending.helpers))
         while True:
             message = self.link.next_message(watch, output)
             if message is None:
@@ -381,6 +381,10 @@ class Sandbox:
         self._send({"op": "extend", "id": pending.call_id, "cpu": limit})
         return True
 
+    def _wall_net(self, cpu_seconds):
+        """When a wait of this sandbox is given up, CPU time or not (see transport.wall_net)."""
+        return wall_net(cpu_seconds, self.limits.wait_seconds)
+
     def _session(self):
         """The worker's session: it and every process student code started (unless one left it)."""
         return self.proc.pid if self.proc is not None else None
@@ -405,7 +409,7 @@ class Sandbox:
         if why == "wall" and self.link.stalled:
             # It stopped reading what the grader sends: a fresh worker of the same module would too.
             self.stalled = (f"the worker stopped reading the grader's requests (in {fn}(), for "
-                            f"{wall_net(pending.own + pending.helpers):g} s): the rest of this submission's "
+                            f"{self._wall_net(pending.own + pending.helpers):g} s): the rest of this submission's "
                             "checks were not run")
         self.close()
         if self.stalled:
@@ -417,7 +421,7 @@ class Sandbox:
             message = (f"{fn}() timed out: the reference functions standing in for yours (judged wrong in their "
                        f"own parts) worked over {self.limits.helper_seconds:g} s for this call")
         elif why == "wall":
-            message = (f"{fn}() timed out: no answer after {wall_net(pending.own + pending.helpers):g} s "
+            message = (f"{fn}() timed out: no answer after {self._wall_net(pending.own + pending.helpers):g} s "
                        "(it waited rather than computed)")
         elif why == "cpu" or (code is not None and -code == signal.SIGXCPU):
             message = f"{fn}() timed out after {pending.own:g} s"
