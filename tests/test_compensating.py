@@ -53,21 +53,24 @@ def test_the_part_keeps_its_points_and_every_report_names_the_helper(grade_cli, 
     assert CANCEL in hidden.output and CANCEL in hidden_page
 
 
-def test_fixing_the_helper_changes_the_verdict_the_note_warned_of(grade_cli, make_submission, tmp_path):
-    run, report, page = grade(grade_cli, make_submission, tmp_path, FIXED_GRADIENT_ONLY)
+def unflagged_scores(grade_cli, make_submission, tmp_path, source):
+    """Grade `source`, check that no test leans on a helper and no report says so; its scores by part."""
+    run, report, page = grade(grade_cli, make_submission, tmp_path, source)
     found = parts(report)
-    assert found["compute_gradient_logistic"]["score"] == 25 and found["gradient_descent"]["score"] < 20
     assert not any(t["leans_on"] for p in found.values() for t in p["tests"])
     assert "cancel out" not in run.output and "cancel out" not in page
+    return {name: p["score"] for name, p in found.items()}
+
+
+def test_fixing_the_helper_changes_the_verdict_the_note_warned_of(grade_cli, make_submission, tmp_path):
+    scores = unflagged_scores(grade_cli, make_submission, tmp_path, FIXED_GRADIENT_ONLY)
+    assert scores["compute_gradient_logistic"] == 25 and scores["gradient_descent"] < 20
 
 
 def test_a_lone_wrong_helper_flags_nothing(grade_cli, make_submission, tmp_path):
     """The reference stands in for the wrong gradient and descent passes: no leaning, no note."""
-    run, report, page = grade(grade_cli, make_submission, tmp_path, UNDIVIDED)
-    found = parts(report)
-    assert found["gradient_descent"]["score"] == 20 and found["compute_gradient_logistic"]["score"] < 25
-    assert not any(t["leans_on"] for p in found.values() for t in p["tests"])
-    assert "cancel out" not in run.output and "cancel out" not in page
+    scores = unflagged_scores(grade_cli, make_submission, tmp_path, UNDIVIDED)
+    assert scores["gradient_descent"] == 20 and scores["compute_gradient_logistic"] < 25
 
 
 def test_check_says_so_in_the_notebook(monkeypatch):

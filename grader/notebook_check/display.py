@@ -120,8 +120,8 @@ def _part(part, figures, public_only, heading, folded=False) -> str:
         passed = sum(t.passed for t in part.tests)
         out.append(f'<div style="margin-top: 6px">{_mark(ok)} <b>{escape(part.name)}</b>{score}'
                    f' <span style="color:{MUTED}">&nbsp;{passed} of {len(part.tests)} checks passed</span></div>')
-    if leaning_note(part):
-        out.append(f'<div style="margin-left: 1.3em; color:{AMBER}">note: {escape(leaning_note(part))}</div>')
+    if note := leaning_note(part):
+        out.append(f'<div style="margin-left: 1.3em; color:{AMBER}">note: {escape(note)}</div>')
     if folded:
         out.append(f'<div style="margin-left: 1.3em">{escape(part.note)}</div>')
     elif part.note == "not implemented yet":

@@ -116,8 +116,9 @@ def summary(result: GradeResult, hidden_tests: str = "visible", notes: tuple = (
         score = "" if secret else f" {part.score:g} / {part.max_score:g},"
         checks = "shown checks" if secret else "checks"
         lines.append(f"- {mark} **{_md(part.name)}**:{score} {passed} of {len(shown)} {checks} passed{note}")
-        if not secret and leaning_note(part):  # while hidden, it would tell how hidden tests went
-            lines.append(f"  - note: {_md(leaning_note(part))}")
+        leaning = "" if secret else leaning_note(part)  # while hidden, it would tell how hidden tests went
+        if leaning:
+            lines.append(f"  - note: {_md(leaning)}")
         said = {line.removeprefix(HINT) for t in shown if not t.passed
                 for line in t.message.splitlines() if line.startswith(HINT)}
         hints += [f"- {_md(part.name)}: {_md(hint)}" for hint in sorted(said)]

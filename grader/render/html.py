@@ -19,7 +19,6 @@ h2 { font-size: 1.15rem; margin: 2rem 0 .4rem; border-bottom: 1px solid #ddd; pa
 .score { font-size: 2rem; font-weight: 600; margin: .3rem 0 1rem; }
 .muted, .note { color: #666; }
 .banner { background: #fff4d6; border: 1px solid #e8c76a; padding: .5rem .8rem; border-radius: 4px; }
-.leans { background: #fff4d6; border: 1px solid #e8c76a; padding: .5rem .8rem; border-radius: 4px; }
 .error { background: #fde2e1; border: 1px solid #e69a96; padding: .5rem .8rem; border-radius: 4px; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0; }
 th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid #eee; }
@@ -103,8 +102,8 @@ def _part(part, figures, public_only) -> str:
     out = [f'<h2 id="part-{escape(part.name)}">{escape(part.name)}{score}</h2>']
     if part.note:
         out.append(f'<p class="note">{escape(part.note)}</p>')
-    if leaning_note(part):
-        out.append(f'<p class="leans">Note: {escape(leaning_note(part))}</p>')
+    if note := leaning_note(part):
+        out.append(f'<p class="banner">Note: {escape(note)}</p>')
     full = part.max_score > 0 and part.score >= part.max_score
     if part.tests and not full and part.note != "not implemented yet":
         out.append(_what_to_fix(part))

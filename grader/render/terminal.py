@@ -34,7 +34,7 @@ def render(result: GradeResult, color: bool = False, verbose: bool = False) -> s
         lines.append(paint(f"not graded: {result.error}", fg="red"))
     width = max([len(p.name) for p in result.parts] + [10])
     folded = False
-    said = set()  # failures already shown in full: a module that failed to import fails every part alike
+    imports_shown = set()  # a module that failed to import fails every part alike: its failure is shown once
     for part in result.parts:
         full = part.score >= part.max_score and part.max_score > 0 or (part.tests and all(t.passed for t in part.tests))
         mark = paint("✓", fg="green") if full else paint("✗", fg="red")
@@ -42,8 +42,8 @@ def render(result: GradeResult, color: bool = False, verbose: bool = False) -> s
         passed = sum(t.passed for t in part.tests)
         detail = f"{passed}/{len(part.tests)} checks passed" + (f"; {part.note}" if part.note else "")
         lines.append(f"  {mark} {part.name:<{width}} {score}   {detail}")
-        if leaning_note(part):
-            lines.append(paint(f"      note: {leaning_note(part)}", fg="yellow"))
+        if note := leaning_note(part):
+            lines.append(paint(f"      note: {note}", fg="yellow"))
         # Nothing to fix in a part with full marks: only a check that carries no points can have failed there.
         if part.note == "not implemented yet" or (full and not verbose):
             continue
@@ -52,10 +52,11 @@ def render(result: GradeResult, color: bool = False, verbose: bool = False) -> s
                 if not test.passed:
                     lines.extend(_failure(test.name, test.message, test.output))
         else:
-            failing = tuple(t.message for t in part.tests if not t.passed)
-            if part.note == "module could not be imported" and failing in said:
-                continue
-            said.add(failing)
+            if part.note == "module could not be imported":
+                failing = tuple(t.message for t in part.tests if not t.passed)
+                if failing in imports_shown:
+                    continue
+                imports_shown.add(failing)
             lines.extend(_grouped(part, paint))
             folded = folded or sum(not t.passed for t in part.tests) > 1
     if folded:

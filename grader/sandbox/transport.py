@@ -22,7 +22,7 @@ from .outcome import clean
 POLL = 0.2
 
 
-def wall_net(cpu_seconds, wait_seconds=5.0):
+def wall_net(cpu_seconds, wait_seconds):
     """Wall-clock seconds after which a wait is given up whatever the CPU time:
     generous enough that a computing call reaches its CPU limit first on any
     machine load it could meet; what it stops is a call that sleeps or waits.
